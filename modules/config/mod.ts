@@ -1,0 +1,18 @@
+/**
+ * Configuration: the environment read into typed, validated settings. Every default lives here,
+ * and every variable name is a public interface documented in the README.
+ *
+ * A bad value throws a {@linkcode ConfigError} with one line naming the variable; entry points
+ * call {@linkcode exitOnConfigError} to print that line and stop.
+ *
+ * @module
+ */
+export * from "./aws.ts";
+export * from "./config_error.ts";
+export * from "./database.ts";
+export * from "./entry.ts";
+export * from "./kafka.ts";
+export * from "./paths.ts";
+export * from "./replay.ts";
+export * from "./services.ts";
+export type { Env } from "./_env.ts";

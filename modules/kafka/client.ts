@@ -1,0 +1,47 @@
+import { Kafka, type KafkaConfig as KafkaJsConfig, logLevel } from "kafkajs";
+import type { KafkaConfig } from "../config/mod.ts";
+import { createLogger, type Logger } from "../log/mod.ts";
+
+/** Options for {@linkcode createKafka}. */
+export interface CreateKafkaOptions {
+  /** Appended to the configured client id, e.g. `ingest`. */
+  clientSuffix?: string;
+  /** Where kafkajs logs go. @default {a logger named "kafka"} */
+  logger?: Logger;
+  /** Overrides of kafkajs settings (retry, timeouts). */
+  overrides?: Partial<KafkaJsConfig>;
+}
+
+const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+/**
+ * Creates a kafkajs client from the project's config, logging through the project's
+ * JSON-line logger.
+ *
+ * @example
+ * ```ts
+ * const kafka = createKafka(kafkaConfig(), { clientSuffix: "ingest" });
+ * ```
+ */
+export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
+  const log = options.logger ?? createLogger("kafka");
+  return new Kafka({
+    clientId: options.clientSuffix ? `${config.clientId}-${options.clientSuffix}` : config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, ...fields } = entry;
+        log[LEVELS[level] ?? "info"](`kafkajs: ${message}`, fields);
+      },
+    ...options.overrides,
+  });
+}

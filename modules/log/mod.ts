@@ -1,0 +1,6 @@
+/**
+ * Structured JSON-line logging shared by every process.
+ *
+ * @module
+ */
+export * from "./log.ts";

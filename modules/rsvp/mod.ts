@@ -1,0 +1,8 @@
+/**
+ * The RSVP model: the Meetup stream's message schema (valibot) and a parser that turns bytes
+ * into a typed RSVP or a typed rejection, never throwing on input.
+ *
+ * @module
+ */
+export * from "./parse.ts";
+export * from "./schema.ts";
