@@ -45,6 +45,21 @@ test-unit: $(BUN) ## only the tests that need no service
 replay: $(BUN) ## serve the Meetup-compatible stream on ws://127.0.0.1:8090/2/rsvps
 	@$(BUN) apps/replay/main.ts
 
+ingest: $(BUN) ## stream -> Kafka raw topic (bad messages -> dead-letter topic)
+	@$(BUN) apps/ingest/main.ts
+
+stream: $(BUN) ## raw topic -> windowed analytics -> stats topic
+	@$(BUN) apps/stream/main.ts
+
+archive: $(BUN) ## raw topic -> lake (local folder, S3 or Firehose)
+	@$(BUN) apps/archive/main.ts
+
+etl: $(BUN) ## lake raw -> 3NF Parquet -> PostgreSQL
+	@$(BUN) apps/etl/main.ts
+
+dashboard: $(BUN) ## the live dashboard on http://127.0.0.1:3000
+	@$(BUN) apps/dashboard/main.ts
+
 demo: $(BUN) ## the whole pipeline live, as far as it exists today
 	@bash scripts/demo.sh
 

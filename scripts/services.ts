@@ -51,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
       for (const name of services(rest, ["kafka", "postgres"])) console.log(await up[name](config));
       return;
     case "down":
-      for (const name of services(rest, [...SERVICES]).reverse()) console.log(await down[name](config));
+      for (const name of services(rest, [...SERVICES]).reverse())
+        console.log(await down[name](config));
       return;
     case "status":
       console.log([kafkaStatus(config), postgresStatus(config), motoStatus(config)].join("\n"));

@@ -73,7 +73,12 @@ export function list(env: Env, name: string, fallback: readonly string[]): strin
 }
 
 /** A URL setting whose protocol is one of `protocols` (for example `["ws:", "wss:"]`). */
-export function url(env: Env, name: string, fallback: string, protocols: readonly string[]): string {
+export function url(
+  env: Env,
+  name: string,
+  fallback: string,
+  protocols: readonly string[],
+): string {
   const value = raw(env, name) ?? fallback;
   let parsed: URL;
   try {

@@ -7,6 +7,8 @@
  *
  * @module
  */
+
+export type { Env } from "./_env.ts";
 export * from "./aws.ts";
 export * from "./config_error.ts";
 export * from "./database.ts";
@@ -15,4 +17,3 @@ export * from "./kafka.ts";
 export * from "./paths.ts";
 export * from "./replay.ts";
 export * from "./services.ts";
-export type { Env } from "./_env.ts";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { ConfigError } from "./config_error.ts";
 import { bool, type Env, int, list, port, raw } from "./_env.ts";
+import { ConfigError } from "./config_error.ts";
 import { pathsConfig } from "./paths.ts";
 
 /** How fast the replay server sends. */

@@ -12,6 +12,10 @@ export interface CreateKafkaOptions {
   overrides?: Partial<KafkaJsConfig>;
 }
 
+// kafkajs 2 warns on every producer that its default partitioner changed in 2.0; ours is the
+// new (Java-compatible murmur2) one on purpose, so the warning is noise.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
+
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
   [logLevel.WARN]: "warn",

@@ -37,7 +37,12 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
   const now = options.now ?? Date.now;
   const emit = (at: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[at] < RANK[level]) return;
-    write(JSON.stringify({ time: new Date(now()).toISOString(), level: at, service, msg, ...fields }, errorJson));
+    write(
+      JSON.stringify(
+        { time: new Date(now()).toISOString(), level: at, service, msg, ...fields },
+        errorJson,
+      ),
+    );
   };
   return {
     debug: (msg, fields) => emit("debug", msg, fields),

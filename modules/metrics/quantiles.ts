@@ -9,7 +9,9 @@ export class SampleRing {
 
   constructor(capacity = 10_000) {
     if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`Cannot create SampleRing as capacity must be a positive integer: current value is ${capacity}`);
+      throw new RangeError(
+        `Cannot create SampleRing as capacity must be a positive integer: current value is ${capacity}`,
+      );
     }
     this.#samples = new Float64Array(capacity);
   }

@@ -40,7 +40,9 @@ export class Registry {
 
   #family(name: string, help: string, type: Family["type"]): Metric {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) {
-      throw new TypeError(`Cannot register metric as its name is invalid: current value is ${name}`);
+      throw new TypeError(
+        `Cannot register metric as its name is invalid: current value is ${name}`,
+      );
     }
     let family = this.#families.get(name);
     if (family === undefined) {
@@ -115,7 +117,7 @@ export class Metric {
 function formatLabels(labels: Labels): string {
   const keys = Object.keys(labels).sort();
   if (keys.length === 0) return "";
-  const escape = (value: string) =>
+  const escapeValue = (value: string) =>
     value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll('"', '\\"');
-  return `{${keys.map((key) => `${key}="${escape(labels[key] ?? "")}"`).join(",")}}`;
+  return `{${keys.map((key) => `${key}="${escapeValue(labels[key] ?? "")}"`).join(",")}}`;
 }

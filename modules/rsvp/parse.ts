@@ -2,7 +2,13 @@ import * as v from "valibot";
 import { type Rsvp, rsvpSchema } from "./schema.ts";
 
 /** Why a message was rejected; also the `reason` header on the dead-letter topic. */
-export type RejectReason = "empty" | "too-large" | "not-utf8" | "not-json" | "not-object" | "schema";
+export type RejectReason =
+  | "empty"
+  | "too-large"
+  | "not-utf8"
+  | "not-json"
+  | "not-object"
+  | "schema";
 
 /** A message that is not an RSVP, with a machine-readable reason and a human message. */
 export interface Rejection {

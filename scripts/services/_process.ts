@@ -91,7 +91,9 @@ export async function waitFor(
     if (await check().catch(() => false)) return;
     await Bun.sleep(250);
   }
-  throw new ServiceError(`${what} not healthy after ${timeoutMs / 1000} s${hint ? `; ${hint}` : ""}`);
+  throw new ServiceError(
+    `${what} not healthy after ${timeoutMs / 1000} s${hint ? `; ${hint}` : ""}`,
+  );
 }
 
 /** Runs a command to completion; throws a one-line ServiceError with its stderr on failure. */

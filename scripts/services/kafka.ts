@@ -6,8 +6,8 @@ import type { ServicesConfig } from "../../modules/config/mod.ts";
 import {
   assertPortFree,
   run,
-  ServiceError,
   runningPid,
+  ServiceError,
   startDetached,
   stopPid,
   tail,
@@ -90,10 +90,27 @@ export async function kafkaUp(config: ServicesConfig): Promise<string> {
   await assertPortFree(config.kafka.controllerPort, "kafka controller");
   mkdirSync(config.kafka.dataDir, { recursive: true });
   const properties = writeProperties(config);
-  const java = ["-cp", cp, "-Dlog4j2.configurationFile=" + join(config.kafka.dataDir, "log4j2.yaml")];
+  const java = [
+    "-cp",
+    cp,
+    `-Dlog4j2.configurationFile=${join(config.kafka.dataDir, "log4j2.yaml")}`,
+  ];
   if (!existsSync(join(config.kafka.dataDir, "logs", "meta.properties"))) {
     const clusterId = randomBytes(16).toString("base64url");
-    run("java", [...java, "kafka.tools.StorageTool", "format", "--standalone", "-t", clusterId, "-c", properties], "kafka storage format");
+    run(
+      "java",
+      [
+        ...java,
+        "kafka.tools.StorageTool",
+        "format",
+        "--standalone",
+        "-t",
+        clusterId,
+        "-c",
+        properties,
+      ],
+      "kafka storage format",
+    );
   }
   startDetached(config.runDir, "kafka", "java", [
     "-Xms512m",
@@ -133,5 +150,7 @@ async function brokerReady(port: number): Promise<boolean> {
 
 /** Stops the broker, keeping its data. */
 export async function kafkaDown(config: ServicesConfig): Promise<string> {
-  return (await stopPid(config.runDir, "kafka", 60_000)) ? "kafka stopped" : "kafka was not running";
+  return (await stopPid(config.runDir, "kafka", 60_000))
+    ? "kafka stopped"
+    : "kafka was not running";
 }

@@ -29,14 +29,21 @@ function asOwner(command: string, args: string[]): [string, string[]] {
 }
 
 function pgCtl(config: ServicesConfig, args: string[]): { status: number; out: string } {
-  const [command, argv] = asOwner(join(binDir(config), "pg_ctl"), ["-D", config.postgres.dataDir, ...args]);
+  const [command, argv] = asOwner(join(binDir(config), "pg_ctl"), [
+    "-D",
+    config.postgres.dataDir,
+    ...args,
+  ]);
   const result = spawnSync(command, argv, { encoding: "utf8" });
   return { status: result.status ?? 1, out: `${result.stdout}${result.stderr}`.trim() };
 }
 
 /** Whether the cluster's postmaster is running. */
 export function postgresRunning(config: ServicesConfig): boolean {
-  return existsSync(join(config.postgres.dataDir, "PG_VERSION")) && pgCtl(config, ["status"]).status === 0;
+  return (
+    existsSync(join(config.postgres.dataDir, "PG_VERSION")) &&
+    pgCtl(config, ["status"]).status === 0
+  );
 }
 
 /** Status line for the local cluster. */
@@ -56,7 +63,16 @@ export async function postgresUp(config: ServicesConfig): Promise<string> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (process.getuid?.() === 0) chownPostgres(dataDir);
     const [command, argv] = asOwner(join(bin, "initdb"), [
-      "-D", dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync",
+      "-D",
+      dataDir,
+      "-U",
+      "postgres",
+      "-A",
+      "trust",
+      "-E",
+      "UTF8",
+      "--no-locale",
+      "--no-sync",
     ]);
     run(command, argv, "postgres initdb");
   }
@@ -64,12 +80,31 @@ export async function postgresUp(config: ServicesConfig): Promise<string> {
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=on`;
   const started = pgCtl(config, ["-l", log, "-o", options, "-w", "-t", "60", "start"]);
   if (started.status !== 0) {
-    throw new ServiceError(`postgres failed to start: ${started.out.split("\n").pop()} ${tail(log, 3)}`);
+    throw new ServiceError(
+      `postgres failed to start: ${started.out.split("\n").pop()} ${tail(log, 3)}`,
+    );
   }
   const psql = join(bin, "psql");
-  const exists = run(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-tAc", "select 1 from pg_database where datname = 'meetup'"], "postgres check database");
+  const exists = run(
+    psql,
+    [
+      "-h",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-U",
+      "postgres",
+      "-tAc",
+      "select 1 from pg_database where datname = 'meetup'",
+    ],
+    "postgres check database",
+  );
   if (exists.trim() !== "1") {
-    run(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-c", "create database meetup"], "postgres create database");
+    run(
+      psql,
+      ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-c", "create database meetup"],
+      "postgres create database",
+    );
   }
   return `postgres up on 127.0.0.1:${port} (database meetup)`;
 }
@@ -77,7 +112,10 @@ export async function postgresUp(config: ServicesConfig): Promise<string> {
 function chownPostgres(dir: string): void {
   const id = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
   const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-  if (id.status !== 0) throw new ServiceError("postgres: no 'postgres' user; run make setup (installs Debian's postgresql)");
+  if (id.status !== 0)
+    throw new ServiceError(
+      "postgres: no 'postgres' user; run make setup (installs Debian's postgresql)",
+    );
   chownSync(dir, Number(id.stdout.trim()), Number(gid.stdout.trim()));
 }
 

@@ -1,0 +1,6 @@
+/**
+ * PostgreSQL access through the `postgres` client.
+ *
+ * @module
+ */
+export * from "./client.ts";
