@@ -41,8 +41,14 @@ lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if stamp_ok node_modules/.setup-stamp "$lock_hash" && [ -x node_modules/.bin/bun ]; then
   say "npm packages up to date (bun $(node_modules/.bin/bun --version))"
 else
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  if [ -d node_modules ]; then
+    # Incremental: npm ci would delete node_modules under any process running from it.
+    say "updating npm packages to package-lock.json (npm install)"
+    npm install --no-audit --no-fund --loglevel=error
+  else
+    say "installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
   echo "$lock_hash" > node_modules/.setup-stamp
   say "bun $(node_modules/.bin/bun --version) installed in node_modules/.bin"
 fi
