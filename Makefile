@@ -57,5 +57,8 @@ dashboard: setup ## the live dashboard on http://127.0.0.1:3000
 demo: setup ## the whole pipeline live, as far as it exists today
 	@bash scripts/demo.sh
 
+reset: setup ## topics, consumer offsets and derived data back to empty (asks first; RESET_CONFIRM=yes skips)
+	@RESET_CONFIRM=$(RESET_CONFIRM) $(BUN) scripts/reset.ts
+
 bench: setup ## run the benchmarks in scripts/bench (figures go to docs/benchmarks.md by hand)
 	@for f in scripts/bench/*.ts; do echo "== $$f"; $(BUN) "$$f" || exit 1; done

@@ -16,6 +16,25 @@ export interface CreateKafkaOptions {
 // new (Java-compatible murmur2) one on purpose, so the warning is noise.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
 
+let warningFilterInstalled = false;
+
+/**
+ * kafkajs's request queue arms a timer with a delay computed from a time already past, which
+ * Bun (like Node 23+) reports as a TimeoutNegativeWarning and clamps to 1 ms: harmless, but it
+ * fills stderr. Every other warning is still printed.
+ */
+export function filterKafkajsTimerWarnings(): void {
+  if (warningFilterInstalled) return;
+  warningFilterInstalled = true;
+  const others = process.listeners("warning");
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    if (warning.name === "TimeoutNegativeWarning") return;
+    if (others.length === 0) console.warn(`${warning.name}: ${warning.message}`);
+    for (const listener of others) listener(warning);
+  });
+}
+
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
   [logLevel.WARN]: "warn",
@@ -34,6 +53,7 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
  */
 export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
   const log = options.logger ?? createLogger("kafka");
+  filterKafkajsTimerWarnings();
   return new Kafka({
     clientId: options.clientSuffix ? `${config.clientId}-${options.clientSuffix}` : config.clientId,
     brokers: config.brokers,

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import type { ServicesConfig } from "../../modules/config/mod.ts";
+import { filterKafkajsTimerWarnings } from "../../modules/kafka/mod.ts";
 import {
   assertPortFree,
   run,
@@ -131,6 +132,7 @@ export async function kafkaUp(config: ServicesConfig): Promise<string> {
 }
 
 async function brokerReady(port: number): Promise<boolean> {
+  filterKafkajsTimerWarnings();
   const kafka = new Kafka({
     clientId: "services-health",
     brokers: [`127.0.0.1:${port}`],
