@@ -9,6 +9,7 @@
  */
 
 export type { Env } from "./_env.ts";
+export * from "./archive.ts";
 export * from "./aws.ts";
 export * from "./config_error.ts";
 export * from "./database.ts";
