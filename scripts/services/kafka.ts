@@ -86,6 +86,11 @@ function writeProperties(config: ServicesConfig): string {
 /** Formats the KRaft storage once (a new cluster id), then starts the broker and waits for it. */
 export async function kafkaUp(config: ServicesConfig): Promise<string> {
   if (runningPid(config.runDir, "kafka") !== undefined) return "kafka already up";
+  if (Bun.which("java") === null) {
+    throw new ServiceError(
+      "kafka: java not found on PATH; install a Java 17 runtime (make setup checks for it)",
+    );
+  }
   const cp = classpath(config);
   await assertPortFree(config.kafka.port, "kafka");
   await assertPortFree(config.kafka.controllerPort, "kafka controller");
