@@ -1,0 +1,158 @@
+import { type BackoffBounds, backoffMs } from "./backoff.ts";
+import type { RecordBuffer, Sized } from "./buffer.ts";
+
+/** A record the pump can batch: its size and when it arrived. */
+export interface Pumped extends Sized {
+  receivedAt: number;
+}
+
+/** How the pump batches and retries. */
+export interface PumpOptions {
+  /** Records per send, at most. */
+  batchRecordsMax: number;
+  /** Bytes per send, at most (a single larger record goes alone). */
+  batchBytesMax: number;
+  /** The oldest record waits at most this long for a fuller batch. */
+  lingerMs: number;
+  /** Delays between retries of a failed send. */
+  retry: BackoffBounds;
+  /** The clock, the way to wait and the jitter; injected so tests need not sleep. */
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+/** What the pump tells its owner. */
+export interface PumpHooks<T> {
+  /** A batch was acknowledged; `sendMs` is how long its (last) send took. */
+  acked(batch: readonly T[], sendMs: number): void;
+  /** A send failed and will be retried after `delayMs`. */
+  failed(error: unknown, attempt: number, delayMs: number): void;
+}
+
+/**
+ * Whether a send error is worth retrying. kafkajs marks broker and network trouble retriable
+ * (and its idempotent producer retries those itself); a non-retriable one (a message too large
+ * for the broker, an authorization failure) fails every retry the same way.
+ */
+export function isRetriable(error: unknown): boolean {
+  return (error as { retriable?: unknown } | null)?.retriable !== false;
+}
+
+/**
+ * How long to wait before the next send: 0 when a full batch is waiting, when the oldest
+ * record has lingered long enough, or when draining for shutdown; otherwise the rest of the
+ * linger. Pure, so the batching policy is tested without a clock.
+ */
+export function sendDueInMs(
+  buffered: { size: number; bytes: number; oldestAt: number | undefined },
+  nowMs: number,
+  options: Pick<PumpOptions, "batchRecordsMax" | "batchBytesMax" | "lingerMs">,
+  draining: boolean,
+): number {
+  if (buffered.size === 0 || buffered.oldestAt === undefined) return Number.POSITIVE_INFINITY;
+  if (draining) return 0;
+  if (buffered.size >= options.batchRecordsMax || buffered.bytes >= options.batchBytesMax) return 0;
+  return Math.max(0, buffered.oldestAt + options.lingerMs - nowMs);
+}
+
+/**
+ * Moves records from the buffer to Kafka, one batch in flight at a time: a batch is the
+ * buffer's oldest records, sent, and dropped from the buffer only once acknowledged. One
+ * batch at a time keeps each partition in order and makes "everything before position P is
+ * durable" exact; while it is in flight the next batch fills.
+ */
+export class Pump<T extends Pumped> {
+  #buffer: RecordBuffer<T>;
+  #send: (batch: T[]) => Promise<void>;
+  #options: PumpOptions;
+  #hooks: PumpHooks<T>;
+  #wake: (() => void) | undefined;
+  #draining = false;
+
+  constructor(
+    buffer: RecordBuffer<T>,
+    send: (batch: T[]) => Promise<void>,
+    options: PumpOptions,
+    hooks: PumpHooks<T>,
+  ) {
+    this.#buffer = buffer;
+    this.#send = send;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  /**
+   * Tells the pump a record arrived. Called once per message, so it only wakes the loop when
+   * that changes anything: the first record starts the linger, and a full batch ends it.
+   */
+  notify(): void {
+    const wake = this.#wake;
+    if (wake === undefined) return;
+    const { size, bytes } = this.#buffer;
+    const { batchRecordsMax, batchBytesMax } = this.#options;
+    if (size === 1 || size >= batchRecordsMax || bytes >= batchBytesMax) wake();
+  }
+
+  /** Sends what is buffered without waiting for fuller batches, then lets `run()` return. */
+  drain(): void {
+    this.#draining = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Runs until drained and empty. Rejects with the first non-retriable send error, leaving the
+   * unsent records in the buffer.
+   */
+  async run(): Promise<void> {
+    const buffer = this.#buffer;
+    for (;;) {
+      const oldest = buffer.oldest();
+      if (oldest === undefined && this.#draining) return;
+      const dueMs = sendDueInMs(
+        { size: buffer.size, bytes: buffer.bytes, oldestAt: oldest?.receivedAt },
+        this.#options.now(),
+        this.#options,
+        this.#draining,
+      );
+      if (dueMs > 0) {
+        await this.#waitMs(dueMs);
+        continue;
+      }
+      const batch = buffer.peek(this.#options.batchRecordsMax, this.#options.batchBytesMax);
+      const sendMs = await this.#sendWithRetry(batch);
+      buffer.drop(batch.length);
+      this.#hooks.acked(batch, sendMs);
+    }
+  }
+
+  async #sendWithRetry(batch: T[]): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const startedAt = this.#options.now();
+      try {
+        await this.#send(batch);
+        return this.#options.now() - startedAt;
+      } catch (error) {
+        if (!isRetriable(error)) throw error;
+        const delayMs = backoffMs(attempt, this.#options.retry, this.#options.random);
+        this.#hooks.failed(error, attempt, delayMs);
+        await this.#options.sleep(delayMs);
+      }
+    }
+  }
+
+  /** Waits until `notify` or `drain` wakes the loop, or `ms` pass (Infinity: no timeout). */
+  #waitMs(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        this.#wake = undefined;
+        resolve();
+      };
+      this.#wake = done;
+      if (Number.isFinite(ms)) void this.#options.sleep(ms).then(done);
+    });
+  }
+}
