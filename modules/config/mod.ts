@@ -15,6 +15,7 @@ export * from "./config_error.ts";
 export * from "./dashboard.ts";
 export * from "./database.ts";
 export * from "./entry.ts";
+export * from "./etl.ts";
 export * from "./ingest.ts";
 export * from "./kafka.ts";
 export * from "./paths.ts";
