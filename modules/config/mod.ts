@@ -21,3 +21,4 @@ export * from "./kafka.ts";
 export * from "./paths.ts";
 export * from "./replay.ts";
 export * from "./services.ts";
+export * from "./stream.ts";

@@ -66,6 +66,12 @@ export class KeyedRing {
   #totals: Int32Array;
   #overflowTotal = 0;
   #closedEnd = Number.NaN;
+  // Scratch for range queries: per-id adjustment, the epoch that marks it valid, touched ids.
+  #adjust: Int32Array;
+  #marks: Int32Array;
+  #touched: Int32Array;
+  #touchedCount = 0;
+  #epoch = 0;
 
   constructor(options: KeyedRingOptions) {
     const name = "KeyedRing";
@@ -81,6 +87,9 @@ export class KeyedRing {
     this.#sizes = new Int32Array(this.#capacity);
     this.#overflow = new Float64Array(this.#capacity);
     this.#totals = new Int32Array(keysMax);
+    this.#adjust = new Int32Array(keysMax);
+    this.#marks = new Int32Array(keysMax);
+    this.#touched = new Int32Array(keysMax);
   }
 
   /** The first open slot; `NaN` until the first update or close. */
@@ -313,67 +322,86 @@ export class KeyedRing {
   count(key: string, range?: SlotRange): number {
     const id = this.#table.get(key);
     if (id < 0) return 0;
-    const adjust = this.#adjustments(range);
-    return (this.#totals[id] as number) + (adjust.get(id) ?? 0);
+    let count = this.#totals[id] as number;
+    this.#forEachRangeDifference(range, (slot, sign) => {
+      const pos = position(slot, this.#capacity);
+      const at = this.#find(pos, id);
+      if (at >= 0) count += sign * ((this.#counts[pos] as Int32Array)[at] as number);
+    });
+    return count;
   }
 
   /**
    * The `k` keys with the highest counts over `range` (default: the closed window), highest
    * first, ties by key ascending; keys whose count is not positive are left out.
    *
+   * One pass over the live keys: the window totals, corrected for the keys of the slots by
+   * which `range` differs from the window (gathered into scratch typed arrays first).
+   *
    * @throws {RangeError} When `range` reaches outside the held slots.
    */
   topK(k: number, range?: SlotRange): KeyCount[] {
     if (Number.isNaN(this.#closedEnd) || k <= 0) return [];
-    const adjust = this.#adjustments(range);
-    // A key outside `adjust` that makes the final top k is beaten by at most k - 1 others
-    // there, so by at most k - 1 + adjust.size in the totals: that many candidates suffice.
-    const candidates = new TopSelector(k + adjust.size);
+    const epoch = this.#gatherAdjustments(range);
+    const best = new TopSelector(k);
     const totals = this.#totals;
+    const marks = this.#marks;
     const table = this.#table;
     const high = table.highWater;
     for (let id = 0; id < high; id++) {
       const total = totals[id] as number;
-      if (total > 0) candidates.offer(total, table.key(id));
+      if (total > 0 && marks[id] !== epoch) best.offer(total, table.key(id));
     }
-    const best = new TopSelector(k);
-    const seen = new Set<string>();
-    for (const { key } of candidates.sorted()) {
-      seen.add(key);
-      const id = table.get(key);
-      best.offer((totals[id] as number) + (adjust.get(id) ?? 0), key);
-    }
-    for (const [id, delta] of adjust) {
-      const key = table.key(id);
-      if (!seen.has(key)) best.offer((totals[id] as number) + delta, key);
+    const adjust = this.#adjust;
+    for (let i = 0; i < this.#touchedCount; i++) {
+      const id = this.#touched[i] as number;
+      best.offer((totals[id] as number) + (adjust[id] as number), table.key(id));
     }
     return best.sorted().filter((entry) => entry.count > 0);
   }
 
-  /** Per-id differences between `range` and the closed window. */
-  #adjustments(range?: SlotRange): Map<number, number> {
-    const adjust = new Map<number, number>();
-    if (range === undefined || Number.isNaN(this.#closedEnd)) return adjust;
-    const held = this.held;
-    checkRange(range, held.start, held.end);
-    const window = this.window;
-    const add = (slot: number, sign: number) => {
+  /**
+   * Collects, per key id, how `range` differs from the closed window into `#adjust`, marking
+   * the touched ids with a fresh epoch (so the scratch arrays never need clearing).
+   */
+  #gatherAdjustments(range?: SlotRange): number {
+    const epoch = ++this.#epoch;
+    this.#touchedCount = 0;
+    const adjust = this.#adjust;
+    const marks = this.#marks;
+    this.#forEachRangeDifference(range, (slot, sign) => {
       const pos = position(slot, this.#capacity);
       const ids = this.#ids[pos] as Int32Array;
       const counts = this.#counts[pos] as Int32Array;
       const size = this.#sizes[pos] as number;
       for (let i = 0; i < size; i++) {
         const id = ids[i] as number;
-        adjust.set(id, (adjust.get(id) ?? 0) + sign * (counts[i] as number));
+        if (marks[id] !== epoch) {
+          marks[id] = epoch;
+          adjust[id] = 0;
+          this.#touched[this.#touchedCount++] = id;
+        }
+        adjust[id] = (adjust[id] as number) + sign * (counts[i] as number);
       }
-    };
+    });
+    return epoch;
+  }
+
+  /** Calls `fn(slot, +1)` for slots of `range` outside the window, `-1` for the reverse. */
+  #forEachRangeDifference(
+    range: SlotRange | undefined,
+    fn: (slot: number, sign: 1 | -1) => void,
+  ): void {
+    if (range === undefined || Number.isNaN(this.#closedEnd)) return;
+    const held = this.held;
+    checkRange(range, held.start, held.end);
+    const window = this.window;
     for (let slot = range.start; slot < range.end; slot++) {
-      if (slot < window.start || slot >= window.end) add(slot, 1);
+      if (slot < window.start || slot >= window.end) fn(slot, 1);
     }
     for (let slot = window.start; slot < window.end; slot++) {
-      if (slot < range.start || slot >= range.end) add(slot, -1);
+      if (slot < range.start || slot >= range.end) fn(slot, -1);
     }
-    return adjust;
   }
 
   /** Overflow over `range` (default: the closed window). */
@@ -396,6 +424,7 @@ export class KeyedRing {
       bytes += (this.#counts[pos] as Int32Array).byteLength;
       bytes += (this.#index[pos] as Int32Array).byteLength;
     }
+    bytes += this.#adjust.byteLength + this.#marks.byteLength + this.#touched.byteLength;
     return bytes + this.#table.capacity * 8;
   }
 }
