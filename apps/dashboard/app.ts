@@ -2,6 +2,7 @@
  * The dashboard's HTTP interface (Hono): the page, its assets, the SSE stream, the batch,
  * health and query APIs, `/healthz` and `/metrics`.
  */
+import type { Server } from "bun";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { DashboardConfig } from "../../modules/config/mod.ts";
@@ -100,7 +101,8 @@ function addStreamRoutes(app: Hono, deps: DashboardDeps, now: () => number): voi
       );
     }
     connections.inc();
-    return sseResponse(subscription, c.req.raw.signal);
+    const server = c.env as Server<undefined> | undefined;
+    return sseResponse(subscription, c.req.raw.signal, () => server?.timeout(c.req.raw, 1));
   });
   app.get("/api/state", (c) => c.json(deps.state.snapshot(now())));
   app.get("/api/batch", async (c) => c.json(await deps.batch.panels(now())));

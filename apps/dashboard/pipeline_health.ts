@@ -80,7 +80,8 @@ export interface PipelineHealthOptions {
   fetch?: typeof fetch;
 }
 
-interface Sample {
+/** Monotonic totals at one poll. */
+export interface Sample {
   at: number;
   totals: Map<string, number>;
 }

@@ -1,27 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../modules/config/mod.ts";
+import { writeLakeFixture } from "./_lake_fixture.ts";
 import { QueryError, QueryService } from "./query.ts";
-
-const DUCKDB_CLI = join(PROJECT_ROOT, ".cache/venv/bin/duckdb");
 
 let root: string;
 let tablesDir: string;
 let service: QueryService;
-
-/** Writes small 3NF Parquet files with the real duckdb CLI. */
-function writeFixtureTables(dir: string): void {
-  mkdirSync(join(dir, "rsvps"), { recursive: true });
-  const sql = [
-    `copy (select range as rsvp_id, range % 3 <> 0 as is_yes, range % 5 as member_id from range(50)) to '${dir}/rsvps/part-0.parquet'`,
-    `copy (select range as member_id, 'member ' || range as member_name from range(5)) to '${dir}/members.parquet'`,
-  ].join("; ");
-  const result = spawnSync(DUCKDB_CLI, ["-c", sql], { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`duckdb fixture failed: ${result.stderr}`);
-}
 
 async function refused(sql: string): Promise<QueryError> {
   try {
@@ -37,8 +23,8 @@ async function refused(sql: string): Promise<QueryError> {
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "dashboard-query-"));
+  writeLakeFixture(join(root, "lake"));
   tablesDir = join(root, "lake", "3nf");
-  writeFixtureTables(tablesDir);
   service = await QueryService.open({
     tablesDir,
     timeoutMs: 500,
@@ -61,13 +47,20 @@ describe("QueryService.run()", () => {
     expect(result.columns.map((c) => c.name)).toEqual(["member_name", "yes"]);
     expect(result.rows).toHaveLength(2);
     expect(result.truncated).toBe(false);
-    expect(result.tables.map((t) => t.table).sort()).toEqual(["members", "rsvps"]);
+    expect(result.tables.map((t) => t.table).sort()).toEqual([
+      "events",
+      "group_topics",
+      "groups",
+      "members",
+      "rsvps",
+      "topics",
+    ]);
   });
 
   test("refuses writes, DDL, SET and PRAGMA as not SELECT statements", async () => {
     for (const sql of [
       "create table t as select 1",
-      "insert into rsvps values (1, true, 1)",
+      "insert into rsvps (rsvp_id) values (1)",
       "drop view rsvps",
       "set enable_external_access = true",
       "set lock_configuration = false",

@@ -7,13 +7,19 @@ import type { Subscription } from "./sse_hub.ts";
  * TransformStream and only learns of a dead client on its next write. Here the body is a
  * pull stream with no buffer of its own (`highWaterMark: 0`): Bun pulls only when the socket
  * can take more, so a client that stops reading leaves its events in the bounded queue, where
- * the hub sees it and drops it; the stream is then errored, which makes Bun close the
- * connection at once instead of holding the unsent bytes until an idle timeout.
+ * the hub sees it and drops it; the stream is then closed and `closeSoon` is called, which
+ * should end the connection shortly (Bun: `server.timeout(request, 1)`) rather than hold the
+ * unsent bytes until the idle timeout.
  *
  * @param subscription The client's queue.
  * @param signal The request's abort signal (the client went away).
+ * @param closeSoon Ends the underlying connection soon (called for a dropped slow client).
  */
-export function sseResponse(subscription: Subscription, signal: AbortSignal): Response {
+export function sseResponse(
+  subscription: Subscription,
+  signal: AbortSignal,
+  closeSoon: () => void = () => {},
+): Response {
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   const end = () => {
     const reason = subscription.closedReason;
@@ -21,8 +27,8 @@ export function sseResponse(subscription: Subscription, signal: AbortSignal): Re
     const current = controller;
     controller = undefined;
     try {
-      if (reason === "slow") current.error(new Error("SSE client too slow: dropped"));
-      else current.close();
+      current.close();
+      if (reason === "slow") closeSoon();
     } catch {
       // Already closed by the other side: nothing left to release.
     }
