@@ -21,7 +21,7 @@ async function drain(subscription: Subscription): Promise<string> {
   return decoder.decode((await subscription.next()) ?? new Uint8Array());
 }
 
-const ids = (text: string) => [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
+const ids = (text: string) => [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1] ?? "");
 const events = (text: string) => [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
 
 describe("formatSse()", () => {
