@@ -5,21 +5,19 @@
 import type { BatchPanels } from "./batch.ts";
 import { asOfText, batchPanelBody, escapeHtml } from "./client/render.ts";
 
-const TOOLS = `<div class="tools">
-<button type="button" data-export="png" title="Download as PNG">PNG</button>
-<button type="button" data-export="csv" title="Download as CSV">CSV</button></div>`;
+const PNG_BUTTON = `<button type="button" data-export="png" title="Download as PNG">PNG</button>`;
+const CSV_BUTTON = `<button type="button" data-export="csv" title="Download as CSV">CSV</button>`;
 
 function livePanel(id: string, title: string, extra = "", className = ""): string {
   return `<article class="panel ${className}" id="panel-${id}" data-panel="${id}">
 <header><h2>${escapeHtml(title)}</h2><span class="ago" data-ago>waiting…</span>
-<div class="tools">${extra}<button type="button" data-export="png" title="Download as PNG">PNG</button>
-<button type="button" data-export="csv" title="Download as CSV">CSV</button></div></header>
+<div class="tools">${extra}${PNG_BUTTON}${CSV_BUTTON}</div></header>
 <div class="chart" id="chart-${id}"></div></article>`;
 }
 
 function batchPanel(panel: BatchPanels["panels"][number]): string {
   return `<article class="panel" id="panel-${panel.id}" data-panel="${panel.id}" data-batch>
-<header><h2>${escapeHtml(panel.title)}</h2><span class="asof" data-asof>${escapeHtml(asOfText(panel.asOf))}</span>${TOOLS}</header>
+<header><h2>${escapeHtml(panel.title)}</h2><span class="asof" data-asof>${escapeHtml(asOfText(panel.asOf))}</span><div class="tools">${CSV_BUTTON}</div></header>
 <div class="body" data-body>${batchPanelBody(panel)}</div></article>`;
 }
 
@@ -28,7 +26,7 @@ function dendrogramPanel(batch: BatchPanels): string {
   const body =
     batch.dendrogram === null ? `<p class="empty">${escapeHtml(batch.dendrogramEmpty)}</p>` : "";
   return `<article class="panel wide" id="panel-dendrogram" data-panel="dendrogram" data-batch>
-<header><h2>Dendrogram of groups</h2><span class="asof" data-asof>${escapeHtml(asOfText(asOf))}</span>${TOOLS}</header>
+<header><h2>Dendrogram of groups</h2><span class="asof" data-asof>${escapeHtml(asOfText(asOf))}</span><div class="tools">${PNG_BUTTON}${CSV_BUTTON}</div></header>
 <div class="body" data-body>${body}</div><div class="chart" id="chart-dendrogram"></div></article>`;
 }
 

@@ -140,17 +140,17 @@ export class PipelineHealthMonitor {
   }
 
   async #groups(topics: readonly TopicHealth[], errors: string[]): Promise<GroupHealth[]> {
+    const ends = new Map(topics.map((topic) => [topic.name, topic.partitions]));
     const out: GroupHealth[] = [];
-    const known = new Map(topics.map((topic) => [topic.name, topic]));
     for (const groupId of this.#options.lagGroups) {
       try {
-        const committed = await this.#admin.fetchOffsets({ groupId, topics: [...known.keys()] });
+        // Every topic the group committed on (the stream's merge stage reads an internal one).
+        const committed = await this.#admin.fetchOffsets({ groupId });
         const partitions: GroupPartitionHealth[] = [];
         for (const { topic, partitions: parts } of committed) {
-          const ends = known.get(topic)?.partitions ?? [];
-          const everCommitted = parts.some(({ offset }) => Number(offset) >= 0);
-          if (!everCommitted) continue;
-          for (const end of ends) {
+          if (!parts.some(({ offset }) => Number(offset) >= 0)) continue;
+          const topicEnds = await this.#topicEnds(topic, ends);
+          for (const end of topicEnds) {
             const offset = Number(parts.find((p) => p.partition === end.partition)?.offset ?? -1);
             const committedOffset = offset >= 0 ? offset : null;
             const lag = end.high - (committedOffset ?? end.low);
@@ -170,6 +170,21 @@ export class PipelineHealthMonitor {
       }
     }
     return out;
+  }
+
+  /** A topic's partition ends, fetched once per poll. */
+  async #topicEnds(
+    topic: string,
+    cache: Map<string, TopicPartitionHealth[]>,
+  ): Promise<TopicPartitionHealth[]> {
+    const known = cache.get(topic);
+    if (known !== undefined) return known;
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    const partitions = offsets
+      .map(({ partition, low, high }) => ({ partition, low: Number(low), high: Number(high) }))
+      .sort((a, b) => a.partition - b.partition);
+    cache.set(topic, partitions);
+    return partitions;
   }
 
   async #scrape(totals: Map<string, number>, errors: string[]): Promise<Set<string>> {

@@ -7,7 +7,7 @@
 /** Counter names counted as messages in. */
 export const IN_COUNTER = /_(received|consumed|in|read)_total$/;
 /** Counter names counted as messages out. */
-export const OUT_COUNTER = /_(produced|sent|out|written|published|emitted|messages_sent)_total$/;
+export const OUT_COUNTER = /_(produced|sent|out|written|published|emitted|records)_total$/;
 
 /** Bytes of a `/metrics` answer read at most. */
 const METRICS_BYTES_MAX = 1024 * 1024;

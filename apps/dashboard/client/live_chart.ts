@@ -48,7 +48,12 @@ export class LiveChart {
         ],
       },
     };
-    this.plot = new UPlotClass(options, [[], [], []], element);
+    this.#ownScaleChange = true;
+    try {
+      this.plot = new UPlotClass(options, [[], [], []], element);
+    } finally {
+      this.#ownScaleChange = false;
+    }
     this.plot.over.addEventListener("dblclick", () => this.jumpToLive());
     new ResizeObserver(() => {
       this.#ownScaleChange = true;

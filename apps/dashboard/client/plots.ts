@@ -37,6 +37,11 @@ function short(text: string, charsMax = 38): string {
   return text.length > charsMax ? `${text.slice(0, charsMax - 1)}…` : text;
 }
 
+/** Fewer label characters on a narrow chart, so the bars keep their room. */
+function labelChars(element: HTMLElement): number {
+  return element.clientWidth < 420 ? 20 : 38;
+}
+
 /** Top events by "yes" RSVPs in the window (horizontal bars, biggest on top). */
 export function renderTopEvents(element: HTMLElement, latest: LiveLatest): Promise<unknown> {
   const events = latest.topEvents;
@@ -47,9 +52,9 @@ export function renderTopEvents(element: HTMLElement, latest: LiveLatest): Promi
         type: "bar",
         orientation: "h",
         x: events.map((e) => e.yes),
-        y: events.map((e, i) => `${i + 1}. ${short(e.name)}`),
-        text: events.map((e) => e.name),
-        hovertemplate: "%{text}<br>%{x} yes<extra></extra>",
+        y: events.map((e, i) => `${i + 1}. ${short(e.name, labelChars(element))}`),
+        hovertext: events.map((e) => e.name),
+        hovertemplate: "%{hovertext}<br>%{x} yes<extra></extra>",
         marker: { color: YES },
       },
     ],
@@ -95,9 +100,9 @@ export function renderTopics(element: HTMLElement, latest: LiveLatest): Promise<
         type: "bar",
         orientation: "h",
         x: topics.map((t) => t.count),
-        y: topics.map((t) => short(t.name)),
-        text: topics.map((t) => t.urlkey),
-        hovertemplate: "%{y} (%{text})<br>%{x} RSVPs<extra></extra>",
+        y: topics.map((t) => short(t.name, labelChars(element))),
+        hovertext: topics.map((t) => `${t.name} (${t.urlkey})`),
+        hovertemplate: "%{hovertext}<br>%{x} RSVPs<extra></extra>",
         marker: { color: "#0969da" },
       },
     ],

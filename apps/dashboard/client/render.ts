@@ -102,15 +102,15 @@ export function healthHtml(health: PipelineHealth | null): string {
     health.topics.map((t) => [
       t.name,
       t.partitions.length,
-      t.partitions.map((p) => p.high - 1).join(", "),
+      t.partitions.map((p) => (p.high > 0 ? p.high - 1 : "–")).join(", "),
       formatNumber(t.messages),
       formatNumber(t.perSecond, 1),
     ]),
   );
   return `${errors}<div class="health-grid">
 <div><h3>Messages per second by stage</h3>${stages}</div>
-<div><h3>Dead letters</h3><p class="big" data-dead-letters>${formatNumber(health.deadLetters)}</p>
-<h3>Topics</h3>${topics}</div>
+<div><h3>Dead letters</h3><p class="big" data-dead-letters>${formatNumber(health.deadLetters)}</p></div>
+<div class="span-2"><h3>Topics (last offset per partition)</h3>${topics}</div>
 <div class="span-2"><h3>Consumer lag by group and partition</h3>${lag}</div>
 </div>`;
 }
