@@ -112,6 +112,11 @@ export class KeyedRing {
     return this.#table.size;
   }
 
+  /** Whether any held slot stores `key` (or it is pinned). */
+  has(key: string): boolean {
+    return this.#table.get(key) >= 0;
+  }
+
   /** Counts dropped to overflow in the closed window (sum of their deltas). */
   get overflow(): number {
     return this.#overflowTotal;

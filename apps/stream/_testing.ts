@@ -1,0 +1,67 @@
+/** Shared fixtures of the stream tests: the recorded RSVPs as raw records, and comparisons. */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathsConfig } from "../../modules/config/mod.ts";
+import { parse } from "../../modules/rsvp/mod.ts";
+import type { Stats } from "../../modules/stats/mod.ts";
+import type { ReferenceFinal, ReferenceRecord } from "./_reference.ts";
+
+/** The raw topic's partitions in the tests (as in production). */
+export const TEST_PARTITIONS = 6;
+
+/**
+ * Every complete record of the recorded files, in file order, as raw records: partition by
+ * `group_id`, offsets per partition, and a synthetic, deterministic `received_at` spaced
+ * `spacingMs` apart from `base`. The one truncated line (which `parse` rejects) is skipped.
+ */
+export function recordedRecords(spacingMs: number, base = 1_600_000_000_000): ReferenceRecord[] {
+  const dir = pathsConfig().rsvpDataDir;
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith(".jsonl"))
+    .sort();
+  const offsets = new Array(TEST_PARTITIONS).fill(0);
+  const records: ReferenceRecord[] = [];
+  for (const file of files) {
+    for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
+      if (line.trim() === "") continue;
+      const result = parse(line);
+      if (!result.ok) continue;
+      const partition = result.rsvp.group.group_id % TEST_PARTITIONS;
+      records.push({
+        partition,
+        offset: offsets[partition]++,
+        receivedAt: base + records.length * spacingMs,
+        text: line,
+      });
+    }
+  }
+  return records;
+}
+
+/** The numbers of a final stats message, in the shape of {@linkcode ReferenceFinal}. */
+export function comparable(stats: Stats, slotMs: number): ReferenceFinal {
+  return {
+    end: stats.window.end / slotMs,
+    counts: stats.counts,
+    totals: stats.totals,
+    series: stats.series,
+    topEvents: stats.topEvents.map(({ id, name, yes }) => ({ id, name, yes })),
+    topTopics: stats.topTopics.map(({ urlkey, count }) => ({ urlkey, count })),
+    topGroups: stats.topGroups.map(({ id, count }) => ({ id, count })),
+    topCountries: stats.topCountries,
+    topCities: stats.topCities,
+    geo: stats.geo.map(({ lat, lon, response, t }) => ({ lat, lon, response, t })),
+    quality: {
+      late: stats.quality.late,
+      duplicates: stats.quality.duplicates,
+      flips: stats.quality.flips,
+      rejected: stats.quality.rejected,
+    },
+  };
+}
+
+/** A final without the fields that legitimately differ between runs (wall clock, positions). */
+export function withoutRunFields(stats: Stats): Omit<Stats, "emittedAt" | "progress"> {
+  const { emittedAt: _emittedAt, progress: _progress, ...rest } = stats;
+  return rest;
+}

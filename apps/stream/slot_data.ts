@@ -1,0 +1,164 @@
+import type { Profile } from "./profile.ts";
+
+/** The keyed dimensions, in the order of every per-dimension array. */
+export const DIMENSIONS = ["events", "topics", "groups", "countries", "cities"] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+export const EVENTS = 0;
+export const TOPICS = 1;
+export const GROUPS = 2;
+export const COUNTRIES = 3;
+export const CITIES = 4;
+
+/** Indexes into {@linkcode SlotData.counts}. */
+export const COUNT = {
+  /** Distinct RSVPs placed in the slot, by response (the sliding window counts). */
+  windowYes: 0,
+  windowNo: 1,
+  /** New RSVPs and changed responses in the slot (the per-slot series). */
+  seriesYes: 2,
+  seriesNo: 3,
+  /** Changes to the running totals (a flip is -1 on one side, +1 on the other). */
+  totalYes: 4,
+  totalNo: 5,
+  late: 6,
+  duplicates: 7,
+  flips: 8,
+  rejected: 9,
+  overflow: 10,
+} as const;
+const COUNTS_LENGTH = 11;
+
+/** A geo point: `[lat, lon, yes ? 1 : 0, event name, event url, time, raw offset]`. */
+export type GeoTuple = [number, number, 0 | 1, string, string, number, number];
+
+/** A group's label: `[name, urlname, city, country]`. */
+export type GroupLabel = [string, string, string, string];
+
+/** One partition's contribution to one slot, as it travels on the partials topic. */
+export interface SlotData {
+  counts: number[];
+  /** Per dimension, `[key, delta]` added in this slot. */
+  keys: [string, number][][];
+  /** Contributions taken back from earlier slots by repeats in this slot. */
+  removes: { slot: number; yes: number; no: number; keys: [string, number][][] }[];
+  /**
+   * Display labels of keys added here: events `[name, url]`, topics name, groups
+   * `[name, urlname, city, country]`.
+   */
+  labels: {
+    events: Record<string, [string, string]>;
+    topics: Record<string, string>;
+    groups: Record<string, GroupLabel>;
+  };
+  /** The newest new RSVPs with a location in this slot, oldest first. */
+  geo: GeoTuple[];
+}
+
+/** Bounds of a {@linkcode SlotBuilder}. */
+export interface SlotBounds {
+  /** Distinct keys per dimension; further keys are counted as overflow. */
+  slotKeysMax: number;
+  /** Geo points kept (the newest). */
+  geoPoints: number;
+}
+
+/** Adds `delta` to `counts[index]`. */
+export function bump(counts: number[], index: number, delta = 1): void {
+  counts[index] = (counts[index] ?? 0) + delta;
+}
+
+/** Keyed deltas of one dimension, bounded; returns false when the key overflowed. */
+function addKey(map: Map<string, number>, key: string, delta: number, max: number): boolean {
+  const current = map.get(key);
+  if (current !== undefined) {
+    map.set(key, current + delta);
+    return true;
+  }
+  if (map.size >= max) return false;
+  map.set(key, delta);
+  return true;
+}
+
+/** Accumulates one partition's slot; {@linkcode toData} gives the message form. */
+export class SlotBuilder {
+  readonly counts: number[] = new Array(COUNTS_LENGTH).fill(0);
+  #keys: Map<string, number>[] = DIMENSIONS.map(() => new Map());
+  #removes = new Map<number, { yes: number; no: number; keys: Map<string, number>[] }>();
+  #events = new Map<string, [string, string]>();
+  #topics = new Map<string, string>();
+  #groups = new Map<string, GroupLabel>();
+  #geo: GeoTuple[] = [];
+  #bounds: SlotBounds;
+
+  constructor(bounds: SlotBounds) {
+    this.#bounds = bounds;
+  }
+
+  /** Adds (`sign` 1) or subtracts (-1) an RSVP's keys in this slot. */
+  contribute(profile: Profile, yes: boolean, sign: 1 | -1): void {
+    bump(this.counts, yes ? COUNT.windowYes : COUNT.windowNo, sign);
+    this.#contributeKeys(this.#keys, profile, yes, sign);
+    if (sign === 1) this.#label(profile);
+  }
+
+  /** Records that a repeat in this slot takes an RSVP's earlier contribution out of `slot`. */
+  remove(slot: number, profile: Profile, yes: boolean): void {
+    let entry = this.#removes.get(slot);
+    if (entry === undefined) {
+      entry = { yes: 0, no: 0, keys: DIMENSIONS.map(() => new Map()) };
+      this.#removes.set(slot, entry);
+    }
+    if (yes) entry.yes++;
+    else entry.no++;
+    this.#contributeKeys(entry.keys, profile, yes, -1);
+  }
+
+  #contributeKeys(maps: Map<string, number>[], p: Profile, yes: boolean, sign: 1 | -1): void {
+    const max = this.#bounds.slotKeysMax;
+    let overflow = 0;
+    // Events count "yes" RSVPs only: the top events are ranked by yes.
+    if (yes && !addKey(maps[EVENTS] as Map<string, number>, p.eventId, sign, max)) overflow++;
+    const topics = maps[TOPICS] as Map<string, number>;
+    for (const key of p.topicKeys) if (!addKey(topics, key, sign, max)) overflow++;
+    if (!addKey(maps[GROUPS] as Map<string, number>, p.groupKey, sign, max)) overflow++;
+    if (!addKey(maps[COUNTRIES] as Map<string, number>, p.country, sign, max)) overflow++;
+    if (!addKey(maps[CITIES] as Map<string, number>, p.cityKey, sign, max)) overflow++;
+    bump(this.counts, COUNT.overflow, overflow);
+  }
+
+  #label(p: Profile): void {
+    this.#events.set(p.eventId, [p.eventName, p.eventUrl]);
+    p.topicKeys.forEach((key, i) => {
+      this.#topics.set(key, p.topicNames[i] as string);
+    });
+    this.#groups.set(p.groupKey, [p.groupName, p.groupUrlname, p.city, p.country]);
+  }
+
+  /** Keeps a geo point, dropping the oldest beyond the bound. */
+  geo(point: GeoTuple): void {
+    if (this.#bounds.geoPoints === 0) return;
+    if (this.#geo.length >= this.#bounds.geoPoints) this.#geo.shift();
+    this.#geo.push(point);
+  }
+
+  /** The message form: plain arrays and records, keys in insertion order. */
+  toData(): SlotData {
+    const entries = (maps: Map<string, number>[]) => maps.map((map) => [...map]);
+    return {
+      counts: [...this.counts],
+      keys: entries(this.#keys),
+      removes: [...this.#removes].map(([slot, entry]) => ({
+        slot,
+        yes: entry.yes,
+        no: entry.no,
+        keys: entries(entry.keys),
+      })),
+      labels: {
+        events: Object.fromEntries(this.#events),
+        topics: Object.fromEntries(this.#topics),
+        groups: Object.fromEntries(this.#groups),
+      },
+      geo: [...this.#geo],
+    };
+  }
+}
