@@ -125,8 +125,8 @@ export const progressSchema = v.object({
 const body = {
   v: v.literal(STATS_VERSION),
   /**
-   * The window end this message describes (exclusive), on the stream's time basis: a slot
-   * boundary in a final, the latest time seen plus one in a snapshot.
+   * The window end this message describes (exclusive), on the stream's time basis; always a
+   * slot boundary. In a snapshot it is the end of the newest slot any partition reached.
    */
   at: time,
   /** The producer's wall clock when the message was made (for end-to-end latency). */
