@@ -24,7 +24,9 @@ import {
   S3ObjectStore,
 } from "../../modules/lake/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+import type { ArchiveMetrics } from "./metrics.ts";
 import {
+  deleteTestGroups,
   eventually,
   expectExactlyOnce,
   linesOf,
@@ -34,8 +36,7 @@ import {
   recordedMessages,
   startArchiver,
   type TopicContents,
-} from "./_test_support.ts";
-import type { ArchiveMetrics } from "./metrics.ts";
+} from "./test_support.ts";
 
 const PARTITIONS = 3;
 const TEST_TIMEOUT_MS = 90_000;
@@ -67,6 +68,7 @@ afterAll(async () => {
   const store = s3Store("");
   for await (const { key } of store.list("")) await store.delete(key);
   await store.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  await deleteTestGroups(kafka);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics });
@@ -180,7 +182,6 @@ test(
     await admin.connect();
     const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     const ends = await admin.fetchTopicOffsets(topic);
-    await admin.deleteGroups([group]);
     await admin.disconnect();
     const offsets = (pairs: [number, number][]) => pairs.sort((a, b) => a[0] - b[0]);
     expect(

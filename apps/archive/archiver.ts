@@ -18,8 +18,8 @@ const HEARTBEAT_WAIT_MS = 1_000;
 const FETCH_WAIT_MS_MAX = 1_000;
 /** How often open chunks are checked against the flush age. */
 const TICK_MS_MAX = 1_000;
-/** Rounds of commit attempts at shutdown. */
-const SHUTDOWN_COMMIT_ROUNDS_MAX = 3;
+/** Commits awaited at shutdown (one may be in flight, one queued, one retried). */
+const SHUTDOWN_COMMIT_ROUNDS_MAX = 4;
 
 /** What {@linkcode Archiver} needs. */
 export interface ArchiverOptions {
@@ -482,9 +482,9 @@ export class Archiver {
       await this.#progress.wait(HEARTBEAT_WAIT_MS);
     }
     for (let round = 0; round < SHUTDOWN_COMMIT_ROUNDS_MAX; round++) {
+      if (this.#committing === undefined && this.#pendingCommits.size > 0) this.#scheduleCommit();
+      if (this.#committing === undefined) break;
       await this.#committing;
-      if (this.#pendingCommits.size === 0) break;
-      this.#scheduleCommit();
     }
     clearTimeout(deadline);
     this.#closed = true;

@@ -20,6 +20,7 @@ import {
 } from "../../modules/lake/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
 import {
+  deleteTestGroups,
   eventually,
   expectExactlyOnce,
   produceRaw,
@@ -27,7 +28,7 @@ import {
   readTopic,
   recordedMessages,
   type TopicContents,
-} from "./_test_support.ts";
+} from "./test_support.ts";
 
 const PARTITIONS = 3;
 const TEST_TIMEOUT_MS = 150_000;
@@ -58,6 +59,7 @@ afterAll(async () => {
   const store = s3();
   for await (const { key } of store.list("")) await store.delete(key);
   await store.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  await deleteTestGroups(kafka);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] });

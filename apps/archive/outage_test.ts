@@ -16,6 +16,7 @@ import { createKafka, ensureTopics } from "../../modules/kafka/mod.ts";
 import { S3ObjectStore } from "../../modules/lake/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
 import {
+  deleteTestGroups,
   eventually,
   expectExactlyOnce,
   produceRaw,
@@ -23,7 +24,7 @@ import {
   readTopic,
   recordedMessages,
   startArchiver,
-} from "./_test_support.ts";
+} from "./test_support.ts";
 
 const START_MS = Date.UTC(2017, 2, 19, 12, 58);
 const messages = recordedMessages();
@@ -76,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   moto("down");
   rmSync(dataDir, { recursive: true, force: true });
+  await deleteTestGroups(kafka);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topic] });

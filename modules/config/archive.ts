@@ -59,6 +59,9 @@ export function archiveConfig(env: Env = process.env): ArchiveConfig {
   if (sink === "s3" && s3Bucket === undefined) {
     throw new ConfigError("S3_BUCKET", "", "a bucket name when ARCHIVE_SINK=s3");
   }
+  if (s3Bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3Bucket)) {
+    throw new ConfigError("S3_BUCKET", s3Bucket, "an S3 bucket name (3-63 of a-z 0-9 . -)");
+  }
   if (sink === "firehose" && firehoseStream === undefined) {
     throw new ConfigError(
       "FIREHOSE_STREAM",

@@ -1,7 +1,7 @@
 /**
- * Shared by the archive's integration tests and its benchmark: test data from the recorded
- * RSVP files, producing it to a raw topic the way ingest does, and reading back both the topic
- * and the lake to compare them.
+ * Shared by the archive's integration tests and its benchmark (scripts/bench/archive.ts): test
+ * data from the recorded RSVP files, producing it to a raw topic the way ingest does, running an
+ * archiver in-process, and reading back both the topic and the lake to compare them.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -103,13 +103,31 @@ export interface TopicMessage {
 /** Messages by partition, then offset. */
 export type TopicContents = Map<number, Map<number, TopicMessage>>;
 
+/** Consumer groups the helpers created, for {@linkcode deleteTestGroups}. */
+const createdGroups = new Set<string>();
+
+/** Deletes the consumer groups this process's archivers and readers used (all stopped). */
+export async function deleteTestGroups(kafka: Kafka): Promise<void> {
+  if (createdGroups.size === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([...createdGroups]);
+    createdGroups.clear();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Every message of a topic, by partition then offset, read with a throwaway group. */
 export async function readTopic(
   kafka: Kafka,
   topic: string,
   count: number,
 ): Promise<TopicContents> {
-  const consumer = kafka.consumer({ groupId: uniqueName("test-archive-reader") });
+  const groupId = uniqueName("test-archive-reader");
+  createdGroups.add(groupId);
+  const consumer = kafka.consumer({ groupId });
   const byPartition: TopicContents = new Map();
   let seen = 0;
   await consumer.connect();
@@ -235,6 +253,7 @@ export async function startArchiver(
 ): Promise<{ archiver: Archiver; metrics: ArchiveMetrics }> {
   const merged = { ...process.env, ...env };
   const config = archiveConfig(merged);
+  createdGroups.add(config.groupId);
   const metrics = archiveMetrics();
   const log = createLogger("archive-test", { level: "warn" });
   const lakeDir = pathsConfig(merged).lakeDir;
