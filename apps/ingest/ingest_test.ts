@@ -14,6 +14,7 @@ import {
   recordedLines,
   testIngestConfig,
   testKafkaConfig,
+  waitUntil,
 } from "./_testing.ts";
 import { startIngest } from "./ingest.ts";
 
@@ -41,14 +42,6 @@ function startReplay(): string {
   return `ws://127.0.0.1:${server.port}/2/rsvps`;
 }
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
 beforeAll(() => {
   servicesUp("kafka");
   kafka = createKafka(testKafkaConfig("admin"), { clientSuffix: "ingest-test", logger: log });
@@ -68,7 +61,7 @@ describe("apps/ingest against the real broker and the replay server", () => {
     // several times during the run and is part of what is checked.
     const config = testIngestConfig(startReplay(), { bufferRecordsMax: 400, batchRecordsMax: 100 });
     const ingest = await startIngest({ config, kafkaConfig: kafkaSettings, kafka, log });
-    await waitFor("all records durable", () => ingest.durablePosition() === lines.length);
+    await waitUntil("all records durable", () => ingest.durablePosition() === lines.length);
     expect(await ingest.stop(10_000)).toBe(true);
 
     const metrics = ingest.snapshot();

@@ -30,13 +30,27 @@ export interface PumpHooks<T> {
   failed(error: unknown, attempt: number, delayMs: number): void;
 }
 
+/** Programmer errors: retrying cannot help, so they stop the process. */
+const BUG_ERRORS = new Set(["RangeError", "ReferenceError", "SyntaxError", "TypeError"]);
+
+/** How deep a chain of `cause`s is followed. */
+const CAUSE_DEPTH_MAX = 8;
+
 /**
- * Whether a send error is worth retrying. kafkajs marks broker and network trouble retriable
- * (and its idempotent producer retries those itself); a non-retriable one (a message too large
- * for the broker, an authorization failure) fails every retry the same way.
+ * Whether a send error is worth retrying, judged by its root cause. kafkajs wraps a broker
+ * that stayed unreachable past its client-level retries in "non-retriable" errors
+ * (`KafkaJSNumberOfRetriesExceeded`, `KafkaJSNonRetriableError`) whose cause is a retriable
+ * connection error: a restarted broker makes those succeed, so they are retried. A root cause
+ * marked non-retriable (a message too large for the broker, an authorization failure, an
+ * out-of-order sequence) fails every retry the same way.
  */
 export function isRetriable(error: unknown): boolean {
-  return (error as { retriable?: unknown } | null)?.retriable !== false;
+  let root = error as { cause?: unknown; retriable?: unknown; name?: unknown } | null;
+  for (let depth = 0; depth < CAUSE_DEPTH_MAX && root?.cause && root.cause !== root; depth++) {
+    root = root.cause as typeof root;
+  }
+  if (root === null || typeof root !== "object") return true;
+  return root.retriable !== false && !BUG_ERRORS.has(String(root.name));
 }
 
 /**
