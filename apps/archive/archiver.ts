@@ -170,7 +170,7 @@ export class Archiver {
     // committed offsets, by whichever member now owns its partition.
     this.#queue = [];
     this.#pendingCommits.clear();
-    this.#buffered = this.#inFlight?.chunk.bytes ?? 0;
+    this.#setBuffered(this.#inFlight?.chunk.bytes ?? 0);
     this.#progress.notify();
     this.#options.log.info("partitions assigned", {
       generation: this.#gen.id,
@@ -242,7 +242,7 @@ export class Archiver {
     }
     if (gen !== this.#gen) return;
     const line = encodeRawLine(value);
-    this.#buffered += line.byteLength;
+    this.#setBuffered(this.#buffered + line.byteLength);
     for (const chunk of state.buffer.add({ offset, hour, line }, this.#now())) this.#enqueue(chunk);
   }
 
@@ -329,6 +329,11 @@ export class Archiver {
     };
   }
 
+  #setBuffered(bytes: number): void {
+    this.#buffered = bytes;
+    this.#options.metrics.buffered.set(bytes);
+  }
+
   #enqueue(chunk: Chunk): void {
     this.#queue.push(chunk);
     this.#work.notify();
@@ -341,7 +346,6 @@ export class Archiver {
       if (chunk !== undefined) this.#enqueue(chunk);
     }
     if (this.#pendingCommits.size > 0) this.#scheduleCommit();
-    this.#options.metrics.buffered.set(this.#buffered);
   }
 
   /** Writes chunks one at a time, in order, so a partition's commits follow its writes. */
@@ -371,7 +375,7 @@ export class Archiver {
         if (!gen.stop.signal.aborted && !this.#abort.signal.aborted) throw error;
       } finally {
         this.#inFlight = undefined;
-        this.#buffered = Math.max(0, this.#buffered - chunk.bytes);
+        this.#setBuffered(Math.max(0, this.#buffered - chunk.bytes));
       }
       if (durable) this.#written(gen, chunk);
       this.#progress.notify();
@@ -453,7 +457,6 @@ export class Archiver {
     } catch (error) {
       log.warn("cannot measure lag", { error });
     }
-    metrics.buffered.set(this.#buffered);
     log.info("stats", metrics.registry.snapshot());
   }
 
