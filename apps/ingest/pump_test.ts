@@ -1,0 +1,129 @@
+import { describe, expect, test } from "bun:test";
+import { RecordBuffer } from "./buffer.ts";
+import { isRetriable, Pump, type PumpOptions, sendDueInMs } from "./pump.ts";
+
+interface Item {
+  id: number;
+  bytes: number;
+  receivedAt: number;
+}
+
+const policy = { batchRecordsMax: 3, batchBytesMax: 1000, lingerMs: 20 };
+
+describe("sendDueInMs()", () => {
+  test("waits for records when empty", () => {
+    expect(sendDueInMs({ size: 0, bytes: 0, oldestAt: undefined }, 0, policy, false)).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+  test("sends at once when a batch is full by records or bytes", () => {
+    expect(sendDueInMs({ size: 3, bytes: 30, oldestAt: 100 }, 100, policy, false)).toBe(0);
+    expect(sendDueInMs({ size: 1, bytes: 1000, oldestAt: 100 }, 100, policy, false)).toBe(0);
+  });
+  test("lets a partial batch linger until its oldest record is lingerMs old", () => {
+    expect(sendDueInMs({ size: 2, bytes: 20, oldestAt: 100 }, 105, policy, false)).toBe(15);
+    expect(sendDueInMs({ size: 2, bytes: 20, oldestAt: 100 }, 130, policy, false)).toBe(0);
+  });
+  test("sends at once while draining for shutdown", () => {
+    expect(sendDueInMs({ size: 1, bytes: 1, oldestAt: 100 }, 100, policy, true)).toBe(0);
+  });
+});
+
+describe("isRetriable()", () => {
+  test("retries broker trouble, even wrapped by kafkajs as non-retriable", () => {
+    const connection = Object.assign(new Error("ECONNREFUSED"), { retriable: true });
+    const exhausted = Object.assign(new Error("retries"), { retriable: false, cause: connection });
+    expect(isRetriable(exhausted)).toBe(true);
+    expect(isRetriable(new Error("plain"))).toBe(true);
+  });
+  test("stops on a non-retriable root cause or a programmer error", () => {
+    const tooLarge = Object.assign(new Error("MESSAGE_TOO_LARGE"), { retriable: false });
+    expect(isRetriable(tooLarge)).toBe(false);
+    expect(isRetriable(Object.assign(new Error("wrap"), { cause: tooLarge }))).toBe(false);
+    expect(isRetriable(new TypeError("x is undefined"))).toBe(false);
+  });
+});
+
+/** A pump over a fake clock: `sleep` advances time instead of waiting. */
+function harness(send: (batch: Item[]) => Promise<void>) {
+  let clock = 1000;
+  const sleeps: number[] = [];
+  const acked: number[][] = [];
+  const failures: number[] = [];
+  const buffer = new RecordBuffer<Item>({ recordsMax: 100, bytesMax: 10_000 });
+  const options: PumpOptions = {
+    ...policy,
+    retry: { msMin: 100, msMax: 1000 },
+    now: () => clock,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    },
+    random: () => 0.5,
+  };
+  const pump = new Pump<Item>(buffer, send, options, {
+    acked: (batch) => acked.push(batch.map((item) => item.id)),
+    failed: (_error, attempt, delayMs) => failures.push(attempt, delayMs),
+  });
+  const push = (...ids: number[]) => {
+    for (const id of ids) buffer.push({ id, bytes: 10, receivedAt: clock });
+    pump.notify();
+  };
+  return { pump, buffer, push, sleeps, acked, failures };
+}
+
+describe("Pump", () => {
+  test("sends full batches at once and lingers a partial one before sending it", async () => {
+    const sent: number[][] = [];
+    const h = harness(async (batch) => void sent.push(batch.map((item) => item.id)));
+    h.push(1, 2, 3, 4, 5);
+    const running = h.pump.run();
+    await Bun.sleep(0);
+    h.pump.drain();
+    await running;
+    expect(sent).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    expect(h.buffer.size).toBe(0);
+  });
+
+  test("waits lingerMs for a partial batch when not draining", async () => {
+    const sent: number[][] = [];
+    const h = harness(async (batch) => void sent.push(batch.map((item) => item.id)));
+    h.push(1);
+    const running = h.pump.run();
+    for (let i = 0; i < 5 && sent.length === 0; i++) await Bun.sleep(0);
+    expect(h.sleeps).toEqual([20]);
+    expect(sent).toEqual([[1]]);
+    h.pump.drain();
+    await running;
+  });
+
+  test("retries a failed send with backoff, keeping the batch until it is acknowledged", async () => {
+    let calls = 0;
+    const h = harness(async () => {
+      calls++;
+      if (calls <= 2) throw Object.assign(new Error("broker down"), { retriable: true });
+    });
+    h.push(1, 2, 3);
+    const running = h.pump.run();
+    await Bun.sleep(0);
+    h.pump.drain();
+    await running;
+    expect(calls).toBe(3);
+    expect(h.failures).toEqual([0, 75, 1, 150]);
+    expect(h.acked).toEqual([[1, 2, 3]]);
+  });
+
+  test("stops on a non-retriable error, leaving the records buffered", async () => {
+    const h = harness(async () => {
+      throw Object.assign(new Error("MESSAGE_TOO_LARGE"), { retriable: false });
+    });
+    h.push(1, 2);
+    h.pump.drain();
+    await expect(h.pump.run()).rejects.toThrow("MESSAGE_TOO_LARGE");
+    expect(h.buffer.size).toBe(2);
+    expect(h.acked).toEqual([]);
+  });
+});
