@@ -61,9 +61,9 @@ export function renderPage(batch: BatchPanels): string {
 <title>Meetup Trends</title>
 <link rel="stylesheet" href="/vendor/uplot/uPlot.min.css">
 <link rel="stylesheet" href="/assets/style.css">
+<link rel="preload" as="script" href="/vendor/plotly/plotly.min.js">
 <script defer src="/vendor/uplot/uPlot.iife.min.js"></script>
-<script defer src="/vendor/plotly/plotly.min.js"></script>
-<script defer src="/assets/app.js"></script>
+<script defer src="/assets/app.js" data-plotly="/vendor/plotly/plotly.min.js"></script>
 </head>
 <body>
 <header class="top">

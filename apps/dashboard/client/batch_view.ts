@@ -2,6 +2,7 @@
 import type { BatchPanels } from "../batch.ts";
 import { renderDendrogram } from "./plots.ts";
 import { asOfText, batchPanelBody } from "./render.ts";
+import { whenPlotlyReady } from "./vendor.ts";
 
 /** Keeps the latest batch answer (for CSV export) and updates the panels' DOM. */
 export class BatchView {
@@ -48,6 +49,7 @@ export class BatchView {
     }
     if (body !== null) body.innerHTML = "";
     chart.hidden = false;
-    void renderDendrogram(chart, batch.dendrogram);
+    const dendrogramData = batch.dendrogram;
+    whenPlotlyReady(() => void renderDendrogram(chart, dendrogramData));
   }
 }

@@ -10,7 +10,6 @@ import { type UPlot, uPlotConstructor } from "./vendor.ts";
 export class LiveChart {
   readonly plot: UPlot;
   #following = true;
-  #ownScaleChange = false;
   #onFollowChange: (following: boolean) => void;
 
   constructor(element: HTMLElement, onFollowChange: (following: boolean) => void) {
@@ -40,31 +39,23 @@ export class LiveChart {
         },
       ],
       hooks: {
-        setScale: [
-          (_u, key) => {
-            // A scale change we did not make is the user zooming: stop following live.
-            if (key === "x" && !this.#ownScaleChange) this.#setFollowing(false);
+        // uPlot fires setSelect only for a user's drag (ours never select), and with
+        // drag.setScale that drag zooms: stop following live. (A setScale hook would not do:
+        // uPlot commits scales later, so ours and the user's cannot be told apart there.)
+        setSelect: [
+          (u) => {
+            if (u.select.width > 0) this.#setFollowing(false);
           },
         ],
       },
     };
-    this.#ownScaleChange = true;
-    try {
-      this.plot = new UPlotClass(options, [[], [], []], element);
-    } finally {
-      this.#ownScaleChange = false;
-    }
+    this.plot = new UPlotClass(options, [[], [], []], element);
     this.plot.over.addEventListener("dblclick", () => this.jumpToLive());
     new ResizeObserver(() => {
-      this.#ownScaleChange = true;
-      try {
-        this.plot.setSize({
-          width: Math.max(280, element.clientWidth),
-          height: chartHeight(element),
-        });
-      } finally {
-        this.#ownScaleChange = false;
-      }
+      this.plot.setSize({
+        width: Math.max(280, element.clientWidth),
+        height: chartHeight(element),
+      });
     }).observe(element);
   }
 
@@ -85,23 +76,13 @@ export class LiveChart {
       points.map((p) => p.yes),
       points.map((p) => p.no),
     ];
-    this.#ownScaleChange = true;
-    try {
-      this.plot.setData(data, this.#following);
-    } finally {
-      this.#ownScaleChange = false;
-    }
+    this.plot.setData(data, this.#following);
   }
 
   /** Follows the newest data again. */
   jumpToLive(): void {
     this.#setFollowing(true);
-    this.#ownScaleChange = true;
-    try {
-      this.plot.setData(this.plot.data, true);
-    } finally {
-      this.#ownScaleChange = false;
-    }
+    this.plot.setData(this.plot.data, true);
   }
 
   #setFollowing(following: boolean): void {

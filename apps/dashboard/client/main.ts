@@ -13,10 +13,12 @@ import { LIVE_PANELS, type LivePanel, LiveView } from "./live_view.ts";
 import { renderMap, renderTopEvents, renderTopics, renderTotals } from "./plots.ts";
 import { setUpQueryForm } from "./query_form.ts";
 import { formatAgo, formatNumber, healthHtml } from "./render.ts";
-import { plotly } from "./vendor.ts";
+import { loadPlotly, plotly, plotlyReady } from "./vendor.ts";
 
 /** Plotly charts are redrawn at most this often each. */
 const PLOTLY_REDRAW_MS = 1_000;
+/** Plotly is loaded after the first snapshot, or after this long without one. */
+const PLOTLY_LOAD_FALLBACK_MS = 3_000;
 /** The render loop's period (uPlot redraws at most this often). */
 const FRAME_MS = 250;
 
@@ -77,7 +79,7 @@ function renderPanel(panel: LivePanel, now: number): boolean {
     element("health-body").innerHTML = healthHtml(view.health);
     return true;
   }
-  if (now - (lastPlotlyDraw.get(panel) ?? 0) < PLOTLY_REDRAW_MS) return false;
+  if (!plotlyReady() || now - (lastPlotlyDraw.get(panel) ?? 0) < PLOTLY_REDRAW_MS) return false;
   lastPlotlyDraw.set(panel, now);
   const target = element(`chart-${panel}`);
   if (panel === "map") void renderMap(target, view.geo);
@@ -215,6 +217,8 @@ function start(): void {
       connection.setHeartbeatMs(view.settings.heartbeatMs);
       showStatus("live");
       renderFrame();
+      // The live chart has drawn: now Plotly may take the main thread.
+      setTimeout(loadPlotly, 0);
     },
     update: (data) => {
       view.applyUpdate(data as LiveUpdate);
@@ -230,6 +234,8 @@ function start(): void {
     status: (status) => showStatus(status),
   });
   connection.start();
+  // Without a live snapshot soon (no stats yet, or no connection), load Plotly anyway.
+  setTimeout(loadPlotly, PLOTLY_LOAD_FALLBACK_MS);
   void batch.refresh();
   setInterval(renderFrame, FRAME_MS);
   setInterval(renderAges, 1_000);

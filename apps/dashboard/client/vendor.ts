@@ -33,6 +33,37 @@ export function uPlotConstructor(): UPlotConstructor {
   return globals.uPlot;
 }
 
+/**
+ * True once Plotly's script has run. Plotly is 4.6 MB of JavaScript: it is preloaded by the
+ * page but run only after the live chart has drawn (see {@linkcode loadPlotly}), so compiling
+ * it never delays the first live point; the Plotly panels draw as soon as it is there.
+ */
+export function plotlyReady(): boolean {
+  return globals.Plotly !== undefined;
+}
+
+const plotlyWaiters: (() => void)[] = [];
+
+/** Adds Plotly's script (its URL is the app script's `data-plotly`) once; idempotent. */
+export function loadPlotly(): void {
+  if (plotlyReady() || document.getElementById("plotly-script") !== null) return;
+  const src = document.querySelector<HTMLScriptElement>("script[data-plotly]")?.dataset.plotly;
+  if (src === undefined) return;
+  const script = document.createElement("script");
+  script.id = "plotly-script";
+  script.src = src;
+  script.addEventListener("load", () => {
+    for (const waiter of plotlyWaiters.splice(0)) waiter();
+  });
+  document.head.append(script);
+}
+
+/** Runs `draw` now if Plotly is there, else once it has loaded. */
+export function whenPlotlyReady(draw: () => void): void {
+  if (plotlyReady()) draw();
+  else plotlyWaiters.push(draw);
+}
+
 /** Plotly, or a clear error when its script did not load. */
 export function plotly(): PlotlyApi {
   if (globals.Plotly === undefined) throw new Error("Plotly did not load from /vendor/plotly");
