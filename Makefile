@@ -34,7 +34,7 @@ fmt: setup ## format and fix lint where safe
 
 test: setup check ## type-check, lint, start services, run every test (unit and integration)
 	@$(BUN) scripts/services.ts up kafka postgres moto
-	@$(BUN) test
+	@$(BUN) test --timeout 120000
 
 replay: setup ## serve the Meetup-compatible stream on ws://127.0.0.1:8090/2/rsvps
 	@$(BUN) apps/replay/main.ts
