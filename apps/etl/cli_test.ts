@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,6 +9,9 @@ import { createLogger } from "../../modules/log/mod.ts";
 import { recordedObjects, writeLake } from "./_fixture.ts";
 import { checksumMap, ETL_SQL_DIR, prepareLake, stateDatabasePath } from "./duckdb_steps.ts";
 import { runEtl } from "./etl.ts";
+
+// Real DuckDB and PostgreSQL work on a shared 2-core machine: seconds, not milliseconds.
+setDefaultTimeout(60_000);
 
 const DUCKDB_CLI = join(import.meta.dir, "../../.cache/venv/bin/duckdb");
 let root: string;

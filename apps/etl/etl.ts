@@ -156,7 +156,10 @@ async function loadPostgres(config: EtlConfig, deps: EtlDependencies, runner: Du
       if (migrated.applied.length > 0) {
         deps.log.info("schema migrated", { schema: config.pgSchema, ...migrated });
       }
-      const load = await loadTables(conn, runner, config.lakeDir, { signal: deps.signal });
+      const load = await loadTables(conn, runner, config.lakeDir, {
+        signal: deps.signal,
+        bulkRowsMin: config.pgBulkRowsMin,
+      });
       return {
         schema: config.pgSchema,
         migrate: migrated,

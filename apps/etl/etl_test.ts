@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,6 +21,9 @@ import { lakeChecksums, parquetPath } from "./duckdb_steps.ts";
 import { type EtlSummary, runEtl } from "./etl.ts";
 import { postgresChecksums, useSchema } from "./postgres_load.ts";
 import { TABLES } from "./tables.ts";
+
+// Real DuckDB and PostgreSQL work on a shared 2-core machine: seconds, not milliseconds.
+setDefaultTimeout(60_000);
 
 const log = createLogger("etl-test", { level: "warn" });
 const schemas: string[] = [];
@@ -199,6 +202,7 @@ describe("runEtl() over the recorded files", () => {
         copied: expected.tables[table]!.size,
         upserted: 0,
         deleted: 0,
+        bulk: false,
       });
     }
   });
@@ -283,6 +287,40 @@ describe("runEtl() incrementally", () => {
     expect(third.parquet).toEqual(once.parquet);
     expect(third.postgres?.checksums).toEqual(once.parquet);
     await expectTables(incremental.lakeDir, expectedLake(final));
+  });
+});
+
+/** Every constraint and index of a schema, with the schema's name taken out. */
+async function catalog(schema: string): Promise<string[]> {
+  const rows = await sql.unsafe(
+    `select conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) as item
+      from pg_constraint where connamespace = $1::text::regnamespace
+    union all
+    select indexname || ' ' || indexdef from pg_indexes where schemaname = $1::text`,
+    [schema],
+  );
+  return rows.map((row) => String(row.item).replaceAll(`${schema}.`, "")).sort();
+}
+
+describe("runEtl() in bulk mode", () => {
+  test("rebuilds indexes and foreign keys exactly as they were, with the same rows", async () => {
+    const objects = recordedObjects();
+    const bulk = { ...setup("bulk"), pgBulkRowsMin: 0 };
+    const rowByRow = { ...setup("rowbyrow"), pgBulkRowsMin: 1_000_000 };
+    await writeLake(bulk.lakeDir, objects);
+    await writeLake(rowByRow.lakeDir, objects);
+    const bulkRun = await run(bulk);
+    const rowByRowRun = await run(rowByRow);
+    expect(bulkRun.ok && rowByRowRun.ok).toBe(true);
+    expect([...bulkRun.postgres!.load.tables.values()].every((t) => t.bulk)).toBe(true);
+    expect([...rowByRowRun.postgres!.load.tables.values()].some((t) => t.bulk)).toBe(false);
+    expect(bulkRun.postgres?.checksums).toEqual(rowByRowRun.postgres!.checksums);
+    const items = await catalog(bulk.pgSchema);
+    expect(items.filter((item) => item.includes("FOREIGN KEY")).length).toBe(6);
+    expect(items.filter((item) => item.includes("CREATE INDEX")).length).toBe(6);
+    expect(items).toEqual(await catalog(rowByRow.pgSchema));
+    const again = await run(bulk);
+    expect([...again.postgres!.load.tables.values()].some((t) => t.bulk)).toBe(false);
   });
 });
 

@@ -31,6 +31,8 @@ Environment (defaults in brackets):
   ETL_S3_SYNC_CONCURRENCY [8]     objects downloaded at once
   ETL_POSTGRES [1]                load PostgreSQL (DATABASE_URL)
   ETL_PG_SCHEMA [public]          the schema holding the 3NF tables
+  ETL_PG_BULK_ROWS [10000]        changed rows from which a table is bulk-loaded (indexes and
+                                  foreign keys rebuilt; the table is locked until commit)
   ETL_DUCKDB_MEMORY_LIMIT [4GB]   DuckDB spills to disk past this
   ETL_DUCKDB_THREADS [0]          0 = one per core
 `;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,6 +7,9 @@ import { databaseConfig } from "../../modules/config/mod.ts";
 import { connect } from "../../modules/pg/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
 import { recordedObjects, writeLake } from "./_fixture.ts";
+
+// Real DuckDB and PostgreSQL work on a shared 2-core machine: seconds, not milliseconds.
+setDefaultTimeout(60_000);
 
 const MAIN = join(import.meta.dir, "main.ts");
 const schema = uniqueName("etl_main").replaceAll("-", "_");

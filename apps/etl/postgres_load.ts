@@ -99,11 +99,13 @@ export async function migrate(conn: PgConnection): Promise<MigrateResult> {
   }
 }
 
-/** Per table: rows copied in, rows inserted or changed, rows deleted. */
+/** Per table: rows copied in, rows inserted or changed, rows deleted, and how. */
 export interface TableLoad {
   copied: number;
   upserted: number;
   deleted: number;
+  /** Indexes and foreign keys were set aside and rebuilt around the writes. */
+  bulk: boolean;
 }
 
 /** What {@linkcode loadTables} did. */
@@ -113,34 +115,75 @@ export interface LoadResult {
   durationMs: number;
 }
 
+/** Options for {@linkcode loadTables}. */
+export interface LoadOptions {
+  signal?: AbortSignal;
+  /**
+   * A table takes the bulk path when at least this many of its rows change, and they are at
+   * least {@linkcode BULK_LOAD_FRACTION} of it: its secondary indexes and foreign keys are
+   * dropped and rebuilt, which costs one sort and one join instead of a lookup per row. The
+   * price is an exclusive lock on the table (and its parents) until the load commits.
+   * @default {10000}
+   */
+  bulkRowsMin?: number;
+}
+
+/** See {@linkcode LoadOptions.bulkRowsMin}. */
+export const BULK_LOAD_FRACTION = 0.2;
+/** Memory for the load's hash joins and sorts, per operation (`set local`, this load only). */
+const LOAD_WORK_MEM = "256MB";
+/** Memory for rebuilding an index or validating a foreign key after a bulk load. */
+const LOAD_MAINTENANCE_WORK_MEM = "512MB";
+
 /**
  * Loads the 3NF Parquet files into PostgreSQL in one transaction: DuckDB writes each table as
- * CSV, `COPY ... FROM STDIN` puts it into a temporary staging table, then `load_upsert.sql`
- * inserts and updates in foreign-key order and deletes what the Parquet no longer holds. A
- * failure rolls everything back: readers see the previous load or this one, whole.
+ * CSV, `COPY ... FROM STDIN` puts it into a temporary staging table, `load_changes.sql` keeps
+ * the rows that are new or differ, `load_upsert.sql` writes them in foreign-key order and
+ * `load_delete.sql` removes what the Parquet no longer holds. A failure rolls everything back:
+ * readers see the previous load or this one, whole.
  */
 export async function loadTables(
   conn: PgConnection,
   runner: DuckDBRunner,
   lakeDir: string,
-  options: { signal?: AbortSignal } = {},
+  options: LoadOptions = {},
 ): Promise<LoadResult> {
+  const { signal, bulkRowsMin = 10_000 } = options;
   const started = performance.now();
   const csvDir = await mkdtemp(join(lakeDir, "etl", "load-"));
   try {
-    const columns = await exportCsv(runner, lakeDir, csvDir, options.signal);
+    const columns = await exportCsv(runner, lakeDir, csvDir, signal);
     await conn.unsafe("begin");
     try {
+      await conn.unsafe(`set local work_mem = '${LOAD_WORK_MEM}'`);
+      await conn.unsafe(`set local maintenance_work_mem = '${LOAD_MAINTENANCE_WORK_MEM}'`);
       await runFile(conn, "load_stage.sql");
       const copied = new Map<TableName, number>();
       for (const table of TABLES) {
-        options.signal?.throwIfAborted();
+        signal?.throwIfAborted();
         copied.set(table, await copyCsv(conn, table, columns.get(table) ?? [], csvDir));
       }
-      const counts = await runFile(conn, "load_upsert.sql");
+      await runFile(conn, "load_changes.sql");
+      const bulk = await bulkTables(conn, bulkRowsMin);
+      const setAside = await dropIndexesAndForeignKeys(conn, bulk);
+      signal?.throwIfAborted();
+      const upserted = await runFile(conn, "load_upsert.sql");
+      await restore(conn, setAside);
+      const deleted = (await runFile(conn, "load_delete.sql")).reverse();
       await conn.unsafe("commit");
+      const tables = new Map(
+        TABLES.map((table, index) => [
+          table,
+          {
+            copied: copied.get(table) ?? 0,
+            upserted: upserted[index] ?? 0,
+            deleted: deleted[index] ?? 0,
+            bulk: bulk.has(table),
+          },
+        ]),
+      );
       return {
-        tables: tableLoads(copied, counts),
+        tables,
         rowsCopied: [...copied.values()].reduce((sum, n) => sum + n, 0),
         durationMs: performance.now() - started,
       };
@@ -150,6 +193,78 @@ export async function loadTables(
     }
   } finally {
     await rm(csvDir, { recursive: true, force: true });
+  }
+}
+
+async function bulkTables(conn: PgConnection, bulkRowsMin: number): Promise<Set<TableName>> {
+  const bulk = new Set<TableName>();
+  for (const table of TABLES) {
+    const [row] = await conn.unsafe(
+      `select (select count(*) from changes_${table}) as changes,
+        greatest((select reltuples from pg_class where oid = '${table}'::regclass), 0) as rows`,
+    );
+    const changes = Number(row?.changes);
+    if (
+      changes > 0 &&
+      changes >= bulkRowsMin &&
+      changes >= BULK_LOAD_FRACTION * Number(row?.rows)
+    ) {
+      bulk.add(table);
+    }
+  }
+  return bulk;
+}
+
+/** A statement that recreates what was dropped: an index, or a foreign key. */
+type Restore = string;
+
+/**
+ * Drops the secondary indexes and outgoing foreign keys of `tables`, and returns the statements
+ * that recreate them exactly as they were (read from the catalog, not from our DDL files).
+ */
+async function dropIndexesAndForeignKeys(
+  conn: PgConnection,
+  tables: ReadonlySet<TableName>,
+): Promise<Restore[]> {
+  const indexes: Restore[] = [];
+  const foreignKeys: Restore[] = [];
+  for (const table of tables) {
+    const found = await conn.unsafe(
+      `select index.relname as name, pg_get_indexdef(i.indexrelid) as definition
+      from pg_index as i
+      join pg_class as index on index.oid = i.indexrelid
+      where i.indrelid = '${table}'::regclass
+        and not exists (select from pg_constraint as c where c.conindid = i.indexrelid)`,
+    );
+    for (const { name, definition } of found) {
+      await conn.unsafe(`drop index "${name}"`);
+      indexes.push(String(definition));
+    }
+    const keys = await conn.unsafe(
+      `select conname as name, pg_get_constraintdef(oid) as definition
+      from pg_constraint where conrelid = '${table}'::regclass and contype = 'f'`,
+    );
+    for (const { name, definition } of keys) {
+      await conn.unsafe(`alter table "${table}" drop constraint "${name}"`);
+      foreignKeys.push(`alter table "${table}" add constraint "${name}" ${definition}`);
+    }
+  }
+  // Indexes first: validating a foreign key is a join that the parents' primary keys serve.
+  return [...indexes, ...foreignKeys];
+}
+
+async function restore(conn: PgConnection, statements: readonly Restore[]): Promise<void> {
+  for (const statement of statements) {
+    try {
+      await conn.unsafe(statement);
+    } catch (error) {
+      throw new Error(
+        `Cannot restore after a bulk load: ${statement}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
   }
 }
 
@@ -195,25 +310,6 @@ async function copyCsv(
   await pipeline(createReadStream(join(csvDir, `${table}.csv`)), writable);
   const [row] = await conn.unsafe(`select count(*) as n from stage_${table}`);
   return Number(row?.n);
-}
-
-/** `load_upsert.sql` runs `analyze`, then one upsert per table, then one delete per table. */
-function tableLoads(
-  copied: Map<TableName, number>,
-  counts: readonly number[],
-): Map<TableName, TableLoad> {
-  const upserts = counts.slice(1, 1 + TABLES.length);
-  const deletes = counts.slice(1 + TABLES.length).reverse();
-  return new Map(
-    TABLES.map((table, index) => [
-      table,
-      {
-        copied: copied.get(table) ?? 0,
-        upserted: upserts[index] ?? 0,
-        deleted: deletes[index] ?? 0,
-      },
-    ]),
-  );
 }
 
 /** Row counts and orphan foreign keys in PostgreSQL: `sql/postgres/checks.sql`. */

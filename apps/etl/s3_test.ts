@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,9 @@ import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
 import { expectedLake, recordedObjects } from "./_fixture.ts";
 import { runEtl } from "./etl.ts";
 import { syncObjects } from "./sync_s3.ts";
+
+// Real DuckDB and PostgreSQL work on a shared 2-core machine: seconds, not milliseconds.
+setDefaultTimeout(60_000);
 
 const bucket = uniqueName("etl-sync").toLowerCase();
 const aws = { region: "us-east-1", endpoint: `http://127.0.0.1:${servicesConfig().moto.port}` };

@@ -26,6 +26,11 @@ export interface EtlConfig {
   postgres: boolean;
   /** `ETL_PG_SCHEMA`, default `public`: the PostgreSQL schema that holds the 3NF tables. */
   pgSchema: string;
+  /**
+   * `ETL_PG_BULK_ROWS`, default 10000: a table with at least this many changed rows (and at least
+   * a fifth of it) is loaded with its indexes and foreign keys dropped and rebuilt.
+   */
+  pgBulkRowsMin: number;
   /** `ETL_DUCKDB_MEMORY_LIMIT`, default `4GB`: DuckDB spills to disk past it. */
   duckdbMemoryLimit: string;
   /** `ETL_DUCKDB_THREADS`, default 0 (one per core). */
@@ -66,6 +71,7 @@ export function etlConfig(env: Env = process.env): EtlConfig {
     s3SyncConcurrency: int(env, "ETL_S3_SYNC_CONCURRENCY", 8, 1, 64),
     postgres: bool(env, "ETL_POSTGRES", true),
     pgSchema,
+    pgBulkRowsMin: int(env, "ETL_PG_BULK_ROWS", 10_000, 0, 2 ** 31 - 1),
     duckdbMemoryLimit,
     duckdbThreads: int(env, "ETL_DUCKDB_THREADS", 0, 0, 256),
   };

@@ -12,6 +12,7 @@ test("etlConfig() defaults: the local lake, PostgreSQL on, schema public", () =>
     s3SyncConcurrency: 8,
     postgres: true,
     pgSchema: "public",
+    pgBulkRowsMin: 10000,
     duckdbMemoryLimit: "4GB",
     duckdbThreads: 0,
   });
@@ -30,6 +31,7 @@ test("etlConfig() names the variable at fault", () => {
     [{ ETL_DUCKDB_MEMORY_LIMIT: "lots" }, "ETL_DUCKDB_MEMORY_LIMIT"],
     [{ ETL_POSTGRES: "maybe" }, "ETL_POSTGRES"],
     [{ ETL_S3_SYNC_CONCURRENCY: "0" }, "ETL_S3_SYNC_CONCURRENCY"],
+    [{ ETL_PG_BULK_ROWS: "-1" }, "ETL_PG_BULK_ROWS"],
   ];
   for (const [env, variable] of cases) {
     let caught: unknown;
