@@ -116,6 +116,11 @@ export class PartitionWorker {
     return this.#nextOffset < this.#replayUntil;
   }
 
+  /** Closed slots waiting for {@linkcode takeClosed}. */
+  get closedQueued(): number {
+    return this.#closed.length;
+  }
+
   /** The next offset to read. */
   get nextOffset(): number {
     return this.#nextOffset;

@@ -1,0 +1,97 @@
+import type { Kafka } from "kafkajs";
+import type { KafkaConfig, StreamConfig } from "../../modules/config/mod.ts";
+import { ensureTopics } from "../../modules/kafka/mod.ts";
+import type { Logger } from "../../modules/log/mod.ts";
+import { Registry } from "../../modules/metrics/mod.ts";
+import { compressionType, ensurePartialsTopic, partitionCount } from "./kafka_io.ts";
+import { MergeStage } from "./merge_stage.ts";
+import { Splitter } from "./splitter.ts";
+
+/** Options for {@linkcode startStream}. */
+export interface StreamOptions {
+  kafka: Kafka;
+  kafkaConfig: KafkaConfig;
+  stream: StreamConfig;
+  log: Logger;
+  /** @default {a new registry} */
+  metrics?: Registry;
+  /** The wall clock. @default {Date.now} */
+  now?: () => number;
+  /** Called when a consumer crashed for good: the process should exit non-zero. */
+  onFatal?: (error: Error) => void;
+}
+
+/** A running stream processor instance. */
+export interface StreamProcessor {
+  metrics: Registry;
+  /** Raw partitions this instance owns. */
+  partitions(): number[];
+  /** Whether this instance is the active merger. */
+  merging(): boolean;
+  /** Per-record counters of this instance's workers. */
+  counters(): Record<string, number>;
+  /** Stops consuming, sends and commits what is pending, disconnects. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one stream processor instance: stage one (partition workers) on the raw topic and
+ * stage two (the merger) on the partials topic. Run any number of instances with the same
+ * `STREAM_GROUP`: they share the raw partitions, one of them merges.
+ *
+ * @example
+ * ```ts
+ * const processor = await startStream({ kafka, kafkaConfig: kafkaConfig(), stream: streamConfig(), log });
+ * process.on("SIGTERM", () => processor.stop());
+ * ```
+ */
+export async function startStream(options: StreamOptions): Promise<StreamProcessor> {
+  const { kafka, kafkaConfig, stream, log } = options;
+  const metrics = options.metrics ?? new Registry();
+  const now = options.now ?? Date.now;
+  await ensureTopics(kafka, [kafkaConfig.raw, kafkaConfig.stats], kafkaConfig.replicationFactor);
+  await ensurePartialsTopic(
+    kafka,
+    stream.partialsTopic,
+    kafkaConfig.replicationFactor,
+    stream.partialsRetentionMs,
+  );
+  const rawPartitions = await partitionCount(kafka, kafkaConfig.raw.name);
+  const compression = compressionType(kafkaConfig.compression);
+  const common = { kafka, stream, compression, log, metrics, now, onFatal: options.onFatal };
+  const splitter = new Splitter({
+    ...common,
+    rawTopic: kafkaConfig.raw.name,
+    partialsTopic: stream.partialsTopic,
+  });
+  const merge = new MergeStage({
+    ...common,
+    partialsTopic: stream.partialsTopic,
+    statsTopic: kafkaConfig.stats.name,
+    rawPartitions,
+  });
+  await merge.start();
+  await splitter.start();
+  log.info("stream started", {
+    raw: kafkaConfig.raw.name,
+    rawPartitions,
+    stats: kafkaConfig.stats.name,
+    partials: stream.partialsTopic,
+    group: stream.group,
+    timeBasis: stream.timeBasis,
+    windowMs: stream.windowMs,
+    slotMs: stream.slotMs,
+    emitMs: stream.emitMs,
+  });
+  return {
+    metrics,
+    partitions: () => splitter.partitions,
+    merging: () => merge.active,
+    counters: () => splitter.workerCounters(),
+    stop: async () => {
+      await splitter.stop();
+      await merge.stop();
+      log.info("stream stopped", splitter.workerCounters());
+    },
+  };
+}
