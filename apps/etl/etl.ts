@@ -159,6 +159,8 @@ async function loadPostgres(config: EtlConfig, deps: EtlDependencies, runner: Du
       const load = await loadTables(conn, runner, config.lakeDir, {
         signal: deps.signal,
         bulkRowsMin: config.pgBulkRowsMin,
+        onPhase: (phase, durationMs) =>
+          deps.log.info("load phase done", { phase, durationMs: Math.round(durationMs) }),
       });
       return {
         schema: config.pgSchema,

@@ -30,11 +30,19 @@ export function sqlStatements(text: string): string[] {
     .filter((piece) => piece.split("\n").some((line) => !/^\s*(--.*)?$/.test(line)));
 }
 
-async function runFile(conn: PgConnection, file: string): Promise<number[]> {
-  const counts: number[] = [];
+/** Runs a file's statements in order; returns the rows each wrote, by the table it wrote. */
+async function runFile(
+  conn: PgConnection,
+  file: string,
+  skipTables: ReadonlySet<string> = new Set(),
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
   for (const statement of sqlStatements(await readFile(join(POSTGRES_SQL_DIR, file), "utf8"))) {
+    const table = /^(?:insert into|delete from|update) (\w+)/m.exec(statement)?.[1];
+    if (table !== undefined && skipTables.has(table)) continue;
     try {
-      counts.push((await conn.unsafe(statement)).count ?? 0);
+      const { count } = await conn.unsafe(statement);
+      if (table !== undefined) counts.set(table, (counts.get(table) ?? 0) + (count ?? 0));
     } catch (error) {
       const head = statement.split("\n").find((line) => !line.startsWith("--")) ?? statement;
       throw new Error(`Cannot run sql/postgres/${file} at "${head}": ${(error as Error).message}`, {
@@ -126,6 +134,8 @@ export interface LoadOptions {
    * @default {10000}
    */
   bulkRowsMin?: number;
+  /** Called as each phase of the load ends (export, copy, changes, upsert, ...). */
+  onPhase?: (phase: string, durationMs: number) => void;
 }
 
 /** See {@linkcode LoadOptions.bulkRowsMin}. */
@@ -150,37 +160,46 @@ export async function loadTables(
 ): Promise<LoadResult> {
   const { signal, bulkRowsMin = 10_000 } = options;
   const started = performance.now();
+  let phaseStarted = started;
+  const phase = (name: string) => {
+    const now = performance.now();
+    options.onPhase?.(name, now - phaseStarted);
+    phaseStarted = now;
+  };
   const csvDir = await mkdtemp(join(lakeDir, "etl", "load-"));
+  const exports = exportCsv(runner, lakeDir, csvDir, signal);
   try {
-    const columns = await exportCsv(runner, lakeDir, csvDir, signal);
     await conn.unsafe("begin");
     try {
       await conn.unsafe(`set local work_mem = '${LOAD_WORK_MEM}'`);
       await conn.unsafe(`set local maintenance_work_mem = '${LOAD_MAINTENANCE_WORK_MEM}'`);
-      await runFile(conn, "load_stage.sql");
-      const copied = new Map<TableName, number>();
-      for (const table of TABLES) {
-        signal?.throwIfAborted();
-        copied.set(table, await copyCsv(conn, table, columns.get(table) ?? [], csvDir));
-      }
-      await runFile(conn, "load_changes.sql");
-      const bulk = await bulkTables(conn, bulkRowsMin);
-      const setAside = await dropIndexesAndForeignKeys(conn, bulk);
+      const copied = await copyIntoStaging(conn, exports, csvDir, signal);
+      phase("export and copy into staging");
+      const plan = await planChanges(conn, copied, bulkRowsMin);
+      phase("find changes");
+      const setAside = await dropIndexesAndForeignKeys(conn, plan.bulk);
       signal?.throwIfAborted();
-      const upserted = await runFile(conn, "load_upsert.sql");
+      const written = await runFile(conn, "load_upsert.sql");
+      phase("upsert");
       await restore(conn, setAside);
-      const deleted = (await runFile(conn, "load_delete.sql")).reverse();
+      phase("rebuild indexes and foreign keys");
+      const deleted = await runFile(conn, "load_delete.sql", plan.nothingToDelete);
+      phase("delete");
       await conn.unsafe("commit");
+      phase("commit");
       const tables = new Map(
-        TABLES.map((table, index) => [
-          table,
-          {
-            copied: copied.get(table) ?? 0,
-            upserted: upserted[index] ?? 0,
-            deleted: deleted[index] ?? 0,
-            bulk: bulk.has(table),
-          },
-        ]),
+        TABLES.map((table) => {
+          const [copies, upserted, deletes] = [copied, written, deleted].map((m) => m.get(table));
+          return [
+            table,
+            {
+              copied: copies ?? 0,
+              upserted: upserted ?? 0,
+              deleted: deletes ?? 0,
+              bulk: plan.bulk.has(table),
+            },
+          ];
+        }),
       );
       return {
         tables,
@@ -192,27 +211,61 @@ export async function loadTables(
       throw error;
     }
   } finally {
+    // A failed copy leaves later exports running: let them finish before their files go.
+    await Promise.allSettled(exports.values());
     await rm(csvDir, { recursive: true, force: true });
   }
 }
 
-async function bulkTables(conn: PgConnection, bulkRowsMin: number): Promise<Set<TableName>> {
-  const bulk = new Set<TableName>();
+async function copyIntoStaging(
+  conn: PgConnection,
+  exports: ReadonlyMap<TableName, Promise<string[]>>,
+  csvDir: string,
+  signal: AbortSignal | undefined,
+): Promise<Map<string, number>> {
+  await runFile(conn, "load_stage.sql");
+  const copied = new Map<string, number>();
+  for (const table of TABLES) {
+    // DuckDB writes the next tables' CSV while PostgreSQL reads this one.
+    const columns = await exports.get(table)!;
+    signal?.throwIfAborted();
+    copied.set(table, await copyCsv(conn, table, columns, csvDir));
+  }
+  return copied;
+}
+
+/** Which tables take the bulk path, and which cannot have rows to delete. */
+interface ChangePlan {
+  bulk: Set<TableName>;
+  nothingToDelete: Set<string>;
+}
+
+async function planChanges(
+  conn: PgConnection,
+  copied: ReadonlyMap<string, number>,
+  bulkRowsMin: number,
+): Promise<ChangePlan> {
+  await runFile(conn, "load_changes.sql");
+  const plan: ChangePlan = { bulk: new Set(), nothingToDelete: new Set() };
   for (const table of TABLES) {
     const [row] = await conn.unsafe(
-      `select (select count(*) from changes_${table}) as changes,
-        greatest((select reltuples from pg_class where oid = '${table}'::regclass), 0) as rows`,
+      `select (select count(*) from inserts_${table}) as inserts,
+        (select count(*) from updates_${table}) as updates,
+        (select count(*) from ${table}) as rows`,
     );
-    const changes = Number(row?.changes);
-    if (
-      changes > 0 &&
-      changes >= bulkRowsMin &&
-      changes >= BULK_LOAD_FRACTION * Number(row?.rows)
-    ) {
-      bulk.add(table);
-    }
+    const [inserts, updates, rows] = [row?.inserts, row?.updates, row?.rows].map(Number) as [
+      number,
+      number,
+      number,
+    ];
+    const changes = inserts + updates;
+    const bulk = changes > 0 && changes >= bulkRowsMin && changes >= BULK_LOAD_FRACTION * rows;
+    if (bulk) plan.bulk.add(table);
+    // Every row of the table is staged (old keys) or about to be inserted: none is stale, and the
+    // delete's anti-join over the whole table can be skipped.
+    if (rows + inserts === copied.get(table)) plan.nothingToDelete.add(table);
   }
-  return bulk;
+  return plan;
 }
 
 /** A statement that recreates what was dropped: an index, or a foreign key. */
@@ -268,26 +321,34 @@ async function restore(conn: PgConnection, statements: readonly Restore[]): Prom
   }
 }
 
-async function exportCsv(
+/**
+ * Starts writing every table as CSV, one after the other on the DuckDB connection; each promise
+ * resolves to the table's columns once its file is complete.
+ */
+function exportCsv(
   runner: DuckDBRunner,
   lakeDir: string,
   csvDir: string,
   signal: AbortSignal | undefined,
-): Promise<Map<TableName, string[]>> {
-  const columns = new Map<TableName, string[]>();
+): Map<TableName, Promise<string[]>> {
+  const exports = new Map<TableName, Promise<string[]>>();
+  let previous: Promise<unknown> = Promise.resolve();
   for (const table of TABLES) {
     const source = quote(parquetPath(lakeDir, table));
-    const described = await runner.query(`describe select * from read_parquet(${source})`);
-    columns.set(
-      table,
-      described.map((row) => String(row.column_name)),
-    );
-    await runner.query(
-      `copy (select * from read_parquet(${source})) to ${quote(join(csvDir, `${table}.csv`))} (format csv, header false)`,
-      { signal },
-    );
+    const target = quote(join(csvDir, `${table}.csv`));
+    const done = previous.then(async () => {
+      const described = await runner.query(`describe select * from read_parquet(${source})`);
+      await runner.query(
+        `copy (select * from read_parquet(${source})) to ${target} (format csv, header false)`,
+        { signal },
+      );
+      return described.map((row) => String(row.column_name));
+    });
+    // Keeps the chain going after a failure, so later promises reject with their own error.
+    previous = done.catch(() => {});
+    exports.set(table, done);
   }
-  return columns;
+  return exports;
 }
 
 async function copyCsv(
