@@ -1,7 +1,6 @@
 import type { TimeBasis } from "../../modules/config/mod.ts";
-import { parse } from "../../modules/rsvp/mod.ts";
 import { EventClock } from "../../modules/window/mod.ts";
-import { type Profile, profileOf } from "./profile.ts";
+import { extractRsvp, type Profile } from "./profile.ts";
 import { bump, COUNT, SlotBuilder, type SlotData } from "./slot_data.ts";
 
 /** Options for {@linkcode PartitionWorker}. */
@@ -97,6 +96,12 @@ export class PartitionWorker {
   #nextOffset: number;
   #replayUntil: number;
   #restoreMaxTime: number | undefined;
+  /**
+   * Whether live (provisional) deltas are kept. The Kafka side turns them off while the
+   * partition is far behind: snapshots of a catch-up are stale anyway, and keeping them
+   * doubles the work per record.
+   */
+  live = true;
 
   constructor(options: PartitionWorkerOptions, start: WorkerStart) {
     this.partition = options.partition;
@@ -133,20 +138,20 @@ export class PartitionWorker {
     this.#nextOffset = record.offset + 1;
     this.counters.records++;
     const emit = record.offset >= this.#replayUntil;
-    const result = parse(record.value);
+    const live = emit && this.live;
+    const rsvp = extractRsvp(record.value);
     const ingestTime = record.receivedAt ?? record.timestamp;
-    if (!result.ok) {
+    if (rsvp === undefined) {
       this.counters.rejected++;
-      this.#countAtFrontier(COUNT.rejected, ingestTime, record.offset, emit);
+      this.#countAtFrontier(COUNT.rejected, ingestTime, record.offset, live);
     } else {
-      const { rsvp } = result;
       const time = this.#options.timeBasis === "ingest" ? ingestTime : rsvp.mtime;
       if (this.clock.observe(time, now)) {
         this.#closeTo(this.clock.closedEnd, emit);
-        this.#count(rsvp.rsvp_id, rsvp.response === "yes", profileOf(rsvp), time, record, emit);
+        this.#count(rsvp.id, rsvp.yes, rsvp.profile, time, record, live);
       } else {
         this.counters.late++;
-        this.#countAtFrontier(COUNT.late, time, record.offset, emit);
+        this.#countAtFrontier(COUNT.late, time, record.offset, live);
       }
     }
     if (this.#nextOffset === this.#replayUntil) this.#finishReplay();
@@ -168,11 +173,18 @@ export class PartitionWorker {
     }
   }
 
-  #count(id: number, yes: boolean, profile: Profile, time: number, r: RawRecord, emit: boolean) {
+  #count(
+    id: number,
+    yes: boolean,
+    profile: Profile,
+    time: number,
+    r: RawRecord,
+    withLive: boolean,
+  ) {
     const slot = this.clock.slotOf(time);
     if (!this.#firstOffsets.has(slot)) this.#firstOffsets.set(slot, r.offset);
     const builder = this.#builder(this.#open, slot);
-    const live = emit ? this.#builder(this.#live, slot) : undefined;
+    const live = withLive ? this.#builder(this.#live, slot) : undefined;
     const previous = this.#placements.get(id);
     if (previous !== undefined && slot - previous.slot < this.#options.windowSlots) {
       this.#repeat(id, previous, { slot, yes, profile }, builder, live);
@@ -243,13 +255,13 @@ export class PartitionWorker {
   }
 
   /** Counts a late or rejected record in the first open slot. */
-  #countAtFrontier(index: number, time: number, offset: number, emit: boolean): void {
+  #countAtFrontier(index: number, time: number, offset: number, withLive: boolean): void {
     const closedEnd = this.clock.closedEnd;
     const slot = Number.isFinite(closedEnd) ? closedEnd : this.clock.slotOf(time);
     // A restart must re-read this record too, since an open slot now holds its count.
     if (!this.#firstOffsets.has(slot)) this.#firstOffsets.set(slot, offset);
     bump(this.#builder(this.#open, slot).counts, index);
-    if (emit) bump(this.#builder(this.#live, slot).counts, index);
+    if (withLive) bump(this.#builder(this.#live, slot).counts, index);
   }
 
   /** Closes every open slot before `end`, queueing it (unless replaying) and pruning state. */

@@ -1,5 +1,13 @@
 import type { Rsvp } from "../../modules/rsvp/mod.ts";
 
+/** The fields of one RSVP the stream counts by. */
+export interface Extracted {
+  id: number;
+  mtime: number;
+  yes: boolean;
+  profile: Profile;
+}
+
 /**
  * What one RSVP adds to the windows, apart from its response: the keys it counts under in
  * each dimension and their display labels. Kept per `rsvp_id` so a repeat can take back
@@ -80,5 +88,67 @@ export function profileOf(rsvp: Rsvp): Profile {
     topicNames,
     lat,
     lon,
+  };
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+// biome-ignore lint/suspicious/noExplicitAny: checked field by field below.
+type Json = any;
+
+const isInt = (value: unknown): value is number => Number.isSafeInteger(value);
+const isText = (value: unknown): value is string => typeof value === "string";
+const isCoordinate = (value: unknown): value is number =>
+  typeof value === "number" && Number.isFinite(value);
+
+function validGroup(group: Json): boolean {
+  if (typeof group !== "object" || group === null) return false;
+  if (!isInt(group.group_id) || !isText(group.group_name) || !isText(group.group_city))
+    return false;
+  if (!isText(group.group_country) || group.group_country.length !== 2) return false;
+  if (!isText(group.group_urlname) || !Array.isArray(group.group_topics)) return false;
+  if (!isCoordinate(group.group_lat) || !isCoordinate(group.group_lon)) return false;
+  for (const topic of group.group_topics) {
+    if (typeof topic !== "object" || topic === null) return false;
+    if (!isText(topic.urlkey) || !isText(topic.topic_name)) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads the fields the stream counts by straight from the raw bytes, checking each one it
+ * uses. The raw topic only holds messages ingest accepted with the full schema
+ * (`modules/rsvp`); re-running all of it here costs half the stage's time, so the stream
+ * re-checks only what it reads, which still turns any malformed message into a rejection
+ * instead of a crash.
+ *
+ * @returns The RSVP's id, mtime, response and profile, or `undefined` when the bytes are not
+ * such an RSVP.
+ */
+export function extractRsvp(bytes: Uint8Array): Extracted | undefined {
+  let json: Json;
+  try {
+    json = JSON.parse(decoder.decode(bytes));
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== "object" || json === null) return undefined;
+  const { event, group, venue } = json;
+  if (!isInt(json.rsvp_id) || !isInt(json.mtime)) return undefined;
+  if (json.response !== "yes" && json.response !== "no") return undefined;
+  if (typeof event !== "object" || event === null || !isText(event.event_id)) return undefined;
+  if (event.event_id === "" || !isText(event.event_name) || !isText(event.event_url)) {
+    return undefined;
+  }
+  if (!validGroup(group)) return undefined;
+  if (venue !== undefined) {
+    if (typeof venue !== "object" || venue === null) return undefined;
+    if (!isCoordinate(venue.lat) || !isCoordinate(venue.lon)) return undefined;
+  }
+  return {
+    id: json.rsvp_id,
+    mtime: json.mtime,
+    yes: json.response === "yes",
+    profile: profileOf(json as Rsvp),
   };
 }

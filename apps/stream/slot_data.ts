@@ -67,16 +67,20 @@ export function bump(counts: number[], index: number, delta = 1): void {
   counts[index] = (counts[index] ?? 0) + delta;
 }
 
-/** Keyed deltas of one dimension, bounded; returns false when the key overflowed. */
-function addKey(map: Map<string, number>, key: string, delta: number, max: number): boolean {
+const OVERFLOWED = 0;
+const ADDED = 1;
+const UPDATED = 2;
+
+/** Keyed deltas of one dimension, bounded: says whether the key was added, updated or dropped. */
+function addKey(map: Map<string, number>, key: string, delta: number, max: number): number {
   const current = map.get(key);
   if (current !== undefined) {
     map.set(key, current + delta);
-    return true;
+    return UPDATED;
   }
-  if (map.size >= max) return false;
+  if (map.size >= max) return OVERFLOWED;
   map.set(key, delta);
-  return true;
+  return ADDED;
 }
 
 /** Accumulates one partition's slot; {@linkcode toData} gives the message form. */
@@ -84,9 +88,11 @@ export class SlotBuilder {
   readonly counts: number[] = new Array(COUNTS_LENGTH).fill(0);
   #keys: Map<string, number>[] = DIMENSIONS.map(() => new Map());
   #removes = new Map<number, { yes: number; no: number; keys: Map<string, number>[] }>();
-  #events = new Map<string, [string, string]>();
+  // Labels by reference to the newest profile (no allocation per record); topic names are
+  // taken once per slot, as a topic's name does not change.
+  #events = new Map<string, Profile>();
   #topics = new Map<string, string>();
-  #groups = new Map<string, GroupLabel>();
+  #groups = new Map<string, Profile>();
   #geo: GeoTuple[] = [];
   #bounds: SlotBounds;
 
@@ -117,21 +123,32 @@ export class SlotBuilder {
     const max = this.#bounds.slotKeysMax;
     let overflow = 0;
     // Events count "yes" RSVPs only: the top events are ranked by yes.
-    if (yes && !addKey(maps[EVENTS] as Map<string, number>, p.eventId, sign, max)) overflow++;
+    if (yes && addKey(maps[EVENTS] as Map<string, number>, p.eventId, sign, max) === OVERFLOWED) {
+      overflow++;
+    }
     const topics = maps[TOPICS] as Map<string, number>;
-    for (const key of p.topicKeys) if (!addKey(topics, key, sign, max)) overflow++;
-    if (!addKey(maps[GROUPS] as Map<string, number>, p.groupKey, sign, max)) overflow++;
-    if (!addKey(maps[COUNTRIES] as Map<string, number>, p.country, sign, max)) overflow++;
-    if (!addKey(maps[CITIES] as Map<string, number>, p.cityKey, sign, max)) overflow++;
-    bump(this.counts, COUNT.overflow, overflow);
+    const labelled = sign === 1 && maps === this.#keys;
+    for (let i = 0; i < p.topicKeys.length; i++) {
+      const key = p.topicKeys[i] as string;
+      const added = addKey(topics, key, sign, max);
+      if (added === OVERFLOWED) overflow++;
+      else if (added === ADDED && labelled) this.#topics.set(key, p.topicNames[i] as string);
+    }
+    if (addKey(maps[GROUPS] as Map<string, number>, p.groupKey, sign, max) === OVERFLOWED) {
+      overflow++;
+    }
+    if (addKey(maps[COUNTRIES] as Map<string, number>, p.country, sign, max) === OVERFLOWED) {
+      overflow++;
+    }
+    if (addKey(maps[CITIES] as Map<string, number>, p.cityKey, sign, max) === OVERFLOWED) {
+      overflow++;
+    }
+    if (overflow > 0) bump(this.counts, COUNT.overflow, overflow);
   }
 
   #label(p: Profile): void {
-    this.#events.set(p.eventId, [p.eventName, p.eventUrl]);
-    p.topicKeys.forEach((key, i) => {
-      this.#topics.set(key, p.topicNames[i] as string);
-    });
-    this.#groups.set(p.groupKey, [p.groupName, p.groupUrlname, p.city, p.country]);
+    this.#events.set(p.eventId, p);
+    this.#groups.set(p.groupKey, p);
   }
 
   /** Keeps a geo point, dropping the oldest beyond the bound. */
@@ -154,9 +171,16 @@ export class SlotBuilder {
         keys: entries(entry.keys),
       })),
       labels: {
-        events: Object.fromEntries(this.#events),
+        events: Object.fromEntries(
+          [...this.#events].map(([key, p]) => [key, [p.eventName, p.eventUrl]]),
+        ),
         topics: Object.fromEntries(this.#topics),
-        groups: Object.fromEntries(this.#groups),
+        groups: Object.fromEntries(
+          [...this.#groups].map(([key, p]) => [
+            key,
+            [p.groupName, p.groupUrlname, p.city, p.country],
+          ]),
+        ),
       },
       geo: [...this.#geo],
     };

@@ -16,6 +16,8 @@ import { PartitionWorker, readCheckpoint } from "./partition_worker.ts";
 
 /** Closed slots queued across partitions before a batch waits for them to be sent. */
 const CLOSED_SLOTS_QUEUED_MAX = 512;
+/** A partition further behind than this many records keeps no live deltas (catch-up). */
+const LIVE_LAG_RECORDS_MAX = 5000;
 
 /** Options for {@linkcode Splitter}. */
 export interface SplitterOptions {
@@ -189,6 +191,8 @@ export class Splitter {
     if (worker === undefined || this.#workers.get(partition) !== worker) return;
     const now = this.#o.now();
     const records = this.#o.metrics.counter("stream_records_total", "Raw records read");
+    const lag = Number(batch.highWatermark) - Number(batch.firstOffset() ?? batch.highWatermark);
+    worker.live = lag <= LIVE_LAG_RECORDS_MAX;
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) return;
       worker.process(
