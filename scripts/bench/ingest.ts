@@ -8,7 +8,7 @@
  *   bun scripts/bench/ingest.ts [--records 1000000] [--runs 1]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -27,6 +27,8 @@ import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
 
 /** A run that has not finished by then is reported as failed rather than waited on. */
 const RUN_TIMEOUT_MS = 10 * 60_000;
+/** /proc reports CPU time in clock ticks; Linux's USER_HZ is 100 on every common build. */
+const CLOCK_TICKS_PER_SECOND = 100;
 const bun = process.execPath;
 const log = createLogger("bench-ingest", { level: "warn" });
 
@@ -39,6 +41,9 @@ interface RunResult {
   latencyMsP99: number;
   peakRssMb: number;
   cpuCores: number;
+  replayCores: number;
+  brokerCores: number;
+  machineBusyCores: number;
   backpressurePauses: number;
   kafkaToolRecordsPerSecond: number;
   kafkaToolMbPerSecond: number;
@@ -70,7 +75,34 @@ function syntheticFile(records: number): string {
   return file;
 }
 
-async function startReplay(file: string): Promise<{ url: string; stop: () => void }> {
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine so far, from /proc/stat. */
+function machineSeconds(): { busy: number; total: number } {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1) ?? [];
+  const ticks = cpu.map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: (total - idle) / CLOCK_TICKS_PER_SECOND, total: total / CLOCK_TICKS_PER_SECOND };
+}
+
+function brokerPid(): number | undefined {
+  const file = join(servicesConfig().runDir, "kafka.pid");
+  return existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : undefined;
+}
+
+async function startReplay(
+  file: string,
+): Promise<{ url: string; pid: number | undefined; stop: () => void }> {
   const port = freePort();
   const child = spawn(bun, ["apps/replay/main.ts"], {
     cwd: PROJECT_ROOT,
@@ -92,7 +124,13 @@ async function startReplay(file: string): Promise<{ url: string; stop: () => voi
       (response) => response.ok,
       () => false,
     );
-    if (ok) return { url: `ws://127.0.0.1:${port}/2/rsvps`, stop: () => child.kill("SIGKILL") };
+    if (ok) {
+      return {
+        url: `ws://127.0.0.1:${port}/2/rsvps`,
+        pid: child.pid,
+        stop: () => child.kill("SIGKILL"),
+      };
+    }
     await Bun.sleep(250);
   }
   child.kill("SIGKILL");
@@ -104,9 +142,15 @@ async function ingestRun(file: string, records: number, settings: KafkaConfig) {
   const metrics = ingestMetrics(undefined, records);
   const kafka = createKafka(settings, { clientSuffix: "bench", logger: log });
   const config = { ...ingestConfig(), streamUrl: replay.url, logIntervalMs: 0 };
+  const ingest = await startIngest({ config, kafkaConfig: settings, kafka, log, metrics });
+  // Measured from the first connection (startIngest has just opened it) to the last ack.
   const startedAt = performance.now();
   const cpuBefore = process.cpuUsage();
-  const ingest = await startIngest({ config, kafkaConfig: settings, kafka, log, metrics });
+  const before = {
+    replay: cpuSeconds(replay.pid),
+    broker: cpuSeconds(brokerPid()),
+    machine: machineSeconds(),
+  };
   let peakRss = process.memoryUsage.rss();
   const deadline = Date.now() + RUN_TIMEOUT_MS;
   while (ingest.durablePosition() < records) {
@@ -116,6 +160,10 @@ async function ingestRun(file: string, records: number, settings: KafkaConfig) {
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const machine = machineSeconds();
+  const replayCores = (cpuSeconds(replay.pid) - before.replay) / seconds;
+  const brokerCores = (cpuSeconds(brokerPid()) - before.broker) / seconds;
+  const machineBusyCores = (machine.busy - before.machine.busy) / seconds;
   await ingest.stop(30_000);
   replay.stop();
   ingest.snapshot(); // copies the per-message counters into the registry
@@ -129,6 +177,9 @@ async function ingestRun(file: string, records: number, settings: KafkaConfig) {
     latencyMsP99: round(metrics.produceLatency.quantile(0.99)),
     peakRssMb: Math.round(peakRss / 1e6),
     cpuCores: round((cpu.user + cpu.system) / 1e6 / seconds),
+    replayCores: round(replayCores),
+    brokerCores: round(brokerCores),
+    machineBusyCores: round(machineBusyCores),
     backpressurePauses: metrics.backpressurePauses.get(),
   };
 }
