@@ -1,0 +1,298 @@
+#!/usr/bin/env bun
+/**
+ * Benchmark of apps/stream on the local broker. Prints one JSON line per measurement; the
+ * figures go to docs/benchmarks.md by hand.
+ *
+ * 1. Throughput: N synthetic raw RSVPs (apps/replay --write) produced to a fresh 6-partition
+ *    topic with `received_at` 1 ms apart, then K stream processes (`bun apps/stream/main.ts`)
+ *    started on it; records/s until every record is reflected in a stats message
+ *    (`progress` offsets), overall and between 10% and 90% (without start-up).
+ * 2. Latency: a steady 1,000 RSVPs/s with `received_at` = the send time, through one stream
+ *    process; for each record, the time from `received_at` until the first stats message
+ *    whose progress covers its offset arrives here, p50/p99, for each emit interval.
+ *
+ *   bun scripts/bench/stream.ts [--records 1000000] [--instances 1,3] [--latency-seconds 20]
+ *                               [--emit 1000,100] [--skip-throughput] [--skip-latency]
+ */
+import { spawnSync } from "node:child_process";
+import { createReadStream, existsSync, mkdirSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import type { Kafka, Message } from "kafkajs";
+import { type Env, kafkaConfig, PROJECT_ROOT } from "../../modules/config/mod.ts";
+import { createKafka, ensureTopics } from "../../modules/kafka/mod.ts";
+import { createLogger } from "../../modules/log/mod.ts";
+import { parseStats, type Stats } from "../../modules/stats/mod.ts";
+import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+
+const PARTITIONS = 6;
+/** A run that has not finished by then is reported as failed rather than waited on. */
+const RUN_TIMEOUT_MS = 8 * 60_000;
+/** Records per produce call while loading the topic. */
+const PRODUCE_BATCH_RECORDS = 2000;
+/** Produce calls in flight while loading the topic. */
+const PRODUCE_CALLS_IN_FLIGHT = 4;
+const bun = process.execPath;
+const quiet = createLogger("bench-stream-kafka", { write: () => {} });
+
+const { values } = parseArgs({
+  options: {
+    records: { type: "string", default: "1000000" },
+    instances: { type: "string", default: "1,3" },
+    "latency-seconds": { type: "string", default: "20" },
+    emit: { type: "string", default: "1000,100" },
+    "skip-throughput": { type: "boolean", default: false },
+    "skip-latency": { type: "boolean", default: false },
+  },
+});
+
+function syntheticFile(records: number): string {
+  const dir = join(PROJECT_ROOT, "data", "bench");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `synthetic-${records}.jsonl`);
+  if (!existsSync(file)) {
+    console.error(`writing ${records} synthetic RSVPs to ${file} (once)`);
+    const result = spawnSync(
+      bun,
+      ["apps/replay/main.ts", "--write", String(records), "--out", file],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: "inherit",
+      },
+    );
+    if (result.status !== 0) throw new Error(`writing ${file} failed`);
+  }
+  return file;
+}
+
+const GROUP_ID = /"group_id":(\d+)/;
+
+/** A raw message as ingest writes it: key group_id, the bytes, `received_at`. */
+function rawMessage(line: string, receivedAt: number): Message & { partition: number } {
+  const groupId = Number(GROUP_ID.exec(line)?.[1] ?? 0);
+  return {
+    partition: groupId % PARTITIONS,
+    key: String(groupId),
+    value: Buffer.from(line),
+    timestamp: String(receivedAt),
+    headers: { received_at: String(receivedAt) },
+  };
+}
+
+/** Loads the first `records` lines of the file into the topic, `received_at` 1 ms apart. */
+async function load(kafka: Kafka, topic: string, file: string, records: number): Promise<number> {
+  const producer = kafka.producer({
+    idempotent: false,
+    maxInFlightRequests: PRODUCE_CALLS_IN_FLIGHT,
+  });
+  await producer.connect();
+  const started = performance.now();
+  const base = Date.now() - records;
+  let batch: Message[] = [];
+  let count = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  const send = async () => {
+    const messages = batch;
+    batch = [];
+    const call = producer.send({ topic, acks: 1, messages });
+    inFlight.add(call);
+    call.finally(() => inFlight.delete(call));
+    if (inFlight.size >= PRODUCE_CALLS_IN_FLIGHT) await Promise.race(inFlight);
+  };
+  for await (const line of createInterface({ input: createReadStream(file) })) {
+    if (line === "") continue;
+    batch.push(rawMessage(line, base + count));
+    if (++count === records) break;
+    if (batch.length === PRODUCE_BATCH_RECORDS) await send();
+  }
+  if (batch.length > 0) await send();
+  await Promise.all(inFlight);
+  await producer.disconnect();
+  return count / ((performance.now() - started) / 1000);
+}
+
+/** The environment of one stream deployment on `rawTopic`. */
+function deployment(rawTopic: string, emitMs: number): Env {
+  return {
+    ...process.env,
+    TOPIC_RAW: rawTopic,
+    TOPIC_STATS: uniqueName("bench.stream-stats"),
+    TOPIC_STREAM_PARTIALS: uniqueName("bench.stream-partials"),
+    STREAM_GROUP: uniqueName("bench-stream"),
+    STREAM_EMIT_MS: String(emitMs),
+    STREAM_LOG_INTERVAL_MS: "0",
+    STREAM_SESSION_TIMEOUT_MS: "10000",
+  };
+}
+
+function spawnStream(env: Env) {
+  return Bun.spawn([bun, join(PROJECT_ROOT, "apps/stream/main.ts")], {
+    cwd: PROJECT_ROOT,
+    env: env as Record<string, string>,
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+}
+
+/** Calls `onStats` with every message of the stats topic and the wall time it arrived. */
+async function readStats(kafka: Kafka, topic: string, onStats: (stats: Stats, at: number) => void) {
+  await ensureTopics(kafka, [{ name: topic, partitions: 1 }], 1);
+  const consumer = kafka.consumer({
+    groupId: uniqueName("bench-stream-reader"),
+    maxWaitTimeInMs: 50,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const at = Date.now();
+      const result = parseStats(message.value ?? new Uint8Array());
+      if (result.ok) onStats(result.stats, at);
+    },
+  });
+  return consumer;
+}
+
+const covered = (stats: Stats) => stats.progress.partitions.reduce((sum, p) => sum + p.offset, 0);
+
+async function throughput(kafka: Kafka, records: number, instances: number) {
+  const file = syntheticFile(records);
+  const rawTopic = uniqueName("bench.stream-raw");
+  await ensureTopics(kafka, [{ name: rawTopic, partitions: PARTITIONS }], 1);
+  const produceRate = await load(kafka, rawTopic, file, records);
+  const env = deployment(rawTopic, 1000);
+  const started = Date.now();
+  let at10 = 0;
+  let at90 = 0;
+  let done = 0;
+  const consumer = await readStats(kafka, env.TOPIC_STATS as string, (stats, at) => {
+    const n = covered(stats);
+    if (at10 === 0 && n >= records * 0.1) at10 = at;
+    if (at90 === 0 && n >= records * 0.9) at90 = at;
+    if (done === 0 && n >= records) done = at;
+  });
+  const processes = Array.from({ length: instances }, () => spawnStream(env));
+  while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) await Bun.sleep(200);
+  for (const child of processes) child.kill("SIGTERM");
+  await Promise.all(processes.map((child) => child.exited));
+  await consumer.disconnect();
+  await deleteTopics(kafka, [
+    rawTopic,
+    env.TOPIC_STATS as string,
+    env.TOPIC_STREAM_PARTIALS as string,
+  ]);
+  const seconds = (done - started) / 1000;
+  console.log(
+    JSON.stringify({
+      bench: "stream-throughput",
+      records,
+      instances,
+      finished: done !== 0,
+      seconds,
+      rsvpsPerSecond: Math.round(records / seconds),
+      rsvpsPerSecond10to90: Math.round((records * 0.8) / ((at90 - at10) / 1000)),
+      produceRsvpsPerSecond: Math.round(produceRate),
+      target: 100_000,
+      load1: loadavg()[0],
+      cores: cpus().length,
+    }),
+  );
+}
+
+async function latency(kafka: Kafka, emitMs: number, seconds: number) {
+  const rawTopic = uniqueName("bench.stream-raw");
+  await ensureTopics(kafka, [{ name: rawTopic, partitions: PARTITIONS }], 1);
+  const env = deployment(rawTopic, emitMs);
+  const receivedAt: number[][] = Array.from({ length: PARTITIONS }, () => []);
+  const reached = new Array(PARTITIONS).fill(0);
+  const samples: number[] = [];
+  let measuring = false;
+  const consumer = await readStats(kafka, env.TOPIC_STATS as string, (stats, at) => {
+    for (const { partition, offset } of stats.progress.partitions) {
+      const times = receivedAt[partition] ?? [];
+      for (let o = reached[partition]; o < Math.min(offset, times.length); o++) {
+        if (measuring) samples.push(at - (times[o] as number));
+      }
+      reached[partition] = Math.max(reached[partition], Math.min(offset, times.length));
+    }
+  });
+  const child = spawnStream(env);
+  const lines = await firstLines(syntheticFile(200_000), 200_000);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const started = Date.now();
+  let sent = 0;
+  // 10 records every 10 ms: a steady 1,000 RSVPs/s, each stamped when it is sent.
+  while (Date.now() - started < (seconds + 10) * 1000) {
+    measuring = Date.now() - started > 10_000; // start-up and group join first
+    const now = Date.now();
+    const messages = Array.from({ length: 10 }, () =>
+      rawMessage(lines[sent++ % lines.length] as string, now),
+    );
+    const results = await producer.send({ topic: rawTopic, acks: -1, messages });
+    for (const { partition, baseOffset } of results) {
+      const count = messages.filter((m) => m.partition === partition).length;
+      for (let i = 0; i < count; i++)
+        (receivedAt[partition] as number[])[Number(baseOffset) + i] = now;
+    }
+    await Bun.sleep(Math.max(0, started + (sent / 1000) * 1000 - Date.now()));
+  }
+  await Bun.sleep(Math.max(2000, emitMs * 3));
+  child.kill("SIGTERM");
+  await child.exited;
+  await producer.disconnect();
+  await consumer.disconnect();
+  await deleteTopics(kafka, [
+    rawTopic,
+    env.TOPIC_STATS as string,
+    env.TOPIC_STREAM_PARTIALS as string,
+  ]);
+  samples.sort((a, b) => a - b);
+  const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
+  console.log(
+    JSON.stringify({
+      bench: "stream-latency",
+      emitMs,
+      rsvpsPerSecond: 1000,
+      seconds,
+      samples: samples.length,
+      latencyMsP50: q(0.5),
+      latencyMsP99: q(0.99),
+      latencyMsMax: samples.at(-1),
+      targetP99Ms: emitMs + 50,
+      met: (q(0.99) ?? Number.POSITIVE_INFINITY) <= emitMs + 50,
+      load1: loadavg()[0],
+    }),
+  );
+}
+
+async function firstLines(file: string, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(file) })) {
+    if (line !== "") out.push(line);
+    if (out.length === count) break;
+  }
+  return out;
+}
+
+async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
+}
+
+servicesUp("kafka");
+const kafka = createKafka(kafkaConfig(), { clientSuffix: "bench-stream", logger: quiet });
+if (!values["skip-throughput"]) {
+  for (const instances of (values.instances as string).split(",").map(Number)) {
+    await throughput(kafka, Number(values.records), instances);
+  }
+}
+if (!values["skip-latency"]) {
+  for (const emitMs of (values.emit as string).split(",").map(Number)) {
+    await latency(kafka, emitMs, Number(values["latency-seconds"]));
+  }
+}
