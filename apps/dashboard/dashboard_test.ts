@@ -310,6 +310,11 @@ describe("pipeline health", () => {
       });
       expect(group.lag).toBe(11);
       expect(health.stages.map((s) => s.stage)).toContain("ingest");
+      // From the second poll on, rates are figures (the dashboard's own counters included).
+      const later = JSON.parse((await client.nextOf("health")).data) as PipelineHealth;
+      expect(later.topics.every((t) => typeof t.perSecond === "number")).toBe(true);
+      const own = later.stages.find((s) => s.stage === "dashboard");
+      expect(typeof own?.inPerSecond).toBe("number");
     } finally {
       client.close();
     }

@@ -112,7 +112,8 @@ export class PipelineHealthMonitor {
     totals.set("dashboard:out", own.out);
     const scraped = await this.#scrape(totals, errors);
     const sample: Sample = { at: now, totals };
-    const rate = (key: string) => perSecond(this.#previous, sample, key);
+    const previous = this.#previous;
+    const rate = (key: string) => perSecond(previous, sample, key);
     this.#previous = sample;
     for (const topic of topics) topic.perSecond = rate(`topic:${topic.role}`);
     for (const group of groups) group.perSecond = rate(`group:${group.groupId}`);

@@ -39,7 +39,7 @@ export interface DashboardConfig {
   staleSeconds: number;
   /** `DASHBOARD_HEALTH_SECONDS`, default 5: how often the pipeline-health panel is refreshed. */
   healthSeconds: number;
-  /** `DASHBOARD_LAG_GROUPS`, default `meetup-stream,meetup-archive`: consumer groups whose lag
+  /** `DASHBOARD_LAG_GROUPS`, default `meetup-stream,meetup-stream-merge,meetup-archive`: consumer groups whose lag
    * is shown. */
   lagGroups: string[];
   /** `DASHBOARD_SCRAPE`: `stage=url` pairs, comma-separated, of stages' `/metrics`; empty
@@ -106,7 +106,11 @@ export function dashboardConfig(env: Env = process.env): DashboardConfig {
     sseClientsMax: int(env, "DASHBOARD_SSE_CLIENTS_MAX", 5_000, 1, 1_000_000),
     staleSeconds,
     healthSeconds: int(env, "DASHBOARD_HEALTH_SECONDS", 5, 1, 3600),
-    lagGroups: list(env, "DASHBOARD_LAG_GROUPS", ["meetup-stream", "meetup-archive"]),
+    lagGroups: list(env, "DASHBOARD_LAG_GROUPS", [
+      "meetup-stream",
+      "meetup-stream-merge",
+      "meetup-archive",
+    ]),
     scrapeTargets: scrapeTargets(env),
     batchSeconds: int(env, "DASHBOARD_BATCH_SECONDS", 60, 1, 86_400),
     queryTimeoutMs,

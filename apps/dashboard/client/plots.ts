@@ -136,7 +136,11 @@ export function renderMap(element: HTMLElement, points: readonly GeoPoint[]): Pr
       legend: { orientation: "h", x: 0, y: 0 },
       uirevision: "map",
       geo: {
-        projection: { type: "natural earth" },
+        // A fixed world view: left to itself Plotly re-centres on wherever the first points are.
+        projection: { type: "natural earth", rotation: { lon: 0 } },
+        center: { lon: 0, lat: 15 },
+        lonaxis: { range: [-180, 180] },
+        lataxis: { range: [-58, 85] },
         showland: true,
         landcolor: "#eef1f4",
         showcountries: true,

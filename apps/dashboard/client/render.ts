@@ -108,8 +108,8 @@ export function healthHtml(health: PipelineHealth | null): string {
     ]),
   );
   return `${errors}<div class="health-grid">
-<div><h3>Messages per second by stage</h3>${stages}</div>
-<div><h3>Dead letters</h3><p class="big" data-dead-letters>${formatNumber(health.deadLetters)}</p></div>
+<div class="span-2"><h3>Dead letters</h3><p class="big" data-dead-letters>${formatNumber(health.deadLetters)}</p></div>
+<div class="span-2"><h3>Messages per second by stage</h3>${stages}</div>
 <div class="span-2"><h3>Topics (last offset per partition)</h3>${topics}</div>
 <div class="span-2"><h3>Consumer lag by group and partition</h3>${lag}</div>
 </div>`;
