@@ -77,6 +77,7 @@ test("the duckdb CLI runs every sql/etl file unchanged and builds the same table
       lines_staged: summary.stage.linesStaged,
       lines_rejected: 1,
       objects_total: objects.length,
+      objects_pending: 0,
     },
   ]);
   const checks = outputs.get("09_checks.sql") ?? [];

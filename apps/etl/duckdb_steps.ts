@@ -23,12 +23,13 @@ export async function prepareLake(lakeDir: string): Promise<void> {
   await mkdir(join(lakeDir, "3nf"), { recursive: true });
 }
 
-/** What staging the raw lake did (the last row of `01_stage_raw.sql`). */
+/** What staging the raw lake did (summed over the batches of `01_stage_raw.sql`). */
 export interface StageResult {
   objectsStaged: number;
   linesStaged: number;
   linesRejected: number;
   objectsTotal: number;
+  batches: number;
   durationMs: number;
 }
 
@@ -37,24 +38,55 @@ export interface StepOptions {
   signal?: AbortSignal;
 }
 
-/** Stages new and changed raw objects: `sql/etl/01_stage_raw.sql`. */
+/** Options for {@linkcode stageRaw}. */
+export interface StageOptions extends StepOptions {
+  /** Raw bytes staged per batch (at least one object), which bounds DuckDB's memory. @default {256 MiB} */
+  batchBytesMax?: number;
+  /** Called after each batch with the totals so far and the objects still pending. */
+  onBatch?: (soFar: StageResult, objectsPending: number) => void;
+}
+
+/**
+ * A bound on batches per run, far above what a lake needs (each batch stages at least one
+ * object); it stops a run that objects keep arriving under from going on forever.
+ */
+const STAGE_BATCHES_MAX = 100_000;
+
+/**
+ * Stages new and changed raw objects: `sql/etl/01_stage_raw.sql`, repeated batch by batch until
+ * no object is pending.
+ */
 export async function stageRaw(
   runner: DuckDBRunner,
   lakeDir: string,
-  options: StepOptions = {},
+  options: StageOptions = {},
 ): Promise<StageResult> {
-  const result = await runner.runFile(join(ETL_SQL_DIR, "01_stage_raw.sql"), {
-    variables: { lake_dir: lakeDir },
-    signal: options.signal,
-  });
-  const row = onlyRow(result.rows, "01_stage_raw.sql");
-  return {
-    objectsStaged: Number(row.objects_staged),
-    linesStaged: Number(row.lines_staged),
-    linesRejected: Number(row.lines_rejected),
-    objectsTotal: Number(row.objects_total),
-    durationMs: result.durationMs,
+  const { batchBytesMax = 256 * 1024 * 1024, signal, onBatch } = options;
+  const started = performance.now();
+  const total: StageResult = {
+    objectsStaged: 0,
+    linesStaged: 0,
+    linesRejected: 0,
+    objectsTotal: 0,
+    batches: 0,
+    durationMs: 0,
   };
+  for (let pending = 1; pending > 0 && total.batches < STAGE_BATCHES_MAX; ) {
+    const result = await runner.runFile(join(ETL_SQL_DIR, "01_stage_raw.sql"), {
+      variables: { lake_dir: lakeDir, stage_bytes_max: batchBytesMax },
+      signal,
+    });
+    const row = onlyRow(result.rows, "01_stage_raw.sql");
+    total.objectsStaged += Number(row.objects_staged);
+    total.linesStaged += Number(row.lines_staged);
+    total.linesRejected += Number(row.lines_rejected);
+    total.objectsTotal = Number(row.objects_total);
+    total.batches++;
+    total.durationMs = performance.now() - started;
+    pending = Number(row.objects_pending);
+    onBatch?.({ ...total }, pending);
+  }
+  return total;
 }
 
 /** The model file that writes each table. */

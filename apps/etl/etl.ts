@@ -94,10 +94,18 @@ export async function runEtl(config: EtlConfig, deps: EtlDependencies): Promise<
   try {
     const stage = await timed(
       "stage raw",
-      () => stageRaw(runner, config.lakeDir, { signal }),
-      (r) => ({
-        ...r,
-      }),
+      () =>
+        stageRaw(runner, config.lakeDir, {
+          signal,
+          batchBytesMax: config.stageBatchBytes,
+          onBatch: (soFar, objectsPending) =>
+            log.info("batch staged", {
+              objectsStaged: soFar.objectsStaged,
+              linesStaged: soFar.linesStaged,
+              objectsPending,
+            }),
+        }),
+      (result) => ({ ...result }),
     );
     await timed("build 3nf parquet", () =>
       buildTables(runner, config.lakeDir, {

@@ -290,6 +290,22 @@ describe("runEtl() incrementally", () => {
   });
 });
 
+describe("runEtl() in staging batches", () => {
+  test("one object per batch gives the same tables as one batch", async () => {
+    const objects = recordedObjects();
+    const small = { ...setup("batches", false), stageBatchBytes: 1 };
+    await writeLake(small.lakeDir, objects);
+    const summary = await run(small);
+    expect(summary.ok).toBe(true);
+    expect(summary.stage).toMatchObject({
+      batches: objects.length,
+      objectsStaged: objects.length,
+      linesRejected: 1,
+    });
+    await expectTables(small.lakeDir, expectedLake(objects));
+  });
+});
+
 /** Every constraint and index of a schema, with the schema's name taken out. */
 async function catalog(schema: string): Promise<string[]> {
   const rows = await sql.unsafe(

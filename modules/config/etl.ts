@@ -31,6 +31,11 @@ export interface EtlConfig {
    * a fifth of it) is loaded with its indexes and foreign keys dropped and rebuilt.
    */
   pgBulkRowsMin: number;
+  /**
+   * `ETL_STAGE_BATCH_BYTES`, default 256 MiB: raw bytes parsed per staging batch (DuckDB needs
+   * about 3-4 times as much memory).
+   */
+  stageBatchBytes: number;
   /** `ETL_DUCKDB_MEMORY_LIMIT`, default `4GB`: DuckDB spills to disk past it. */
   duckdbMemoryLimit: string;
   /** `ETL_DUCKDB_THREADS`, default 0 (one per core). */
@@ -72,6 +77,7 @@ export function etlConfig(env: Env = process.env): EtlConfig {
     postgres: bool(env, "ETL_POSTGRES", true),
     pgSchema,
     pgBulkRowsMin: int(env, "ETL_PG_BULK_ROWS", 10_000, 0, 2 ** 31 - 1),
+    stageBatchBytes: int(env, "ETL_STAGE_BATCH_BYTES", 256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
     duckdbMemoryLimit,
     duckdbThreads: int(env, "ETL_DUCKDB_THREADS", 0, 0, 256),
   };

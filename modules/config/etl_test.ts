@@ -13,6 +13,7 @@ test("etlConfig() defaults: the local lake, PostgreSQL on, schema public", () =>
     postgres: true,
     pgSchema: "public",
     pgBulkRowsMin: 10000,
+    stageBatchBytes: 268435456,
     duckdbMemoryLimit: "4GB",
     duckdbThreads: 0,
   });
@@ -32,6 +33,7 @@ test("etlConfig() names the variable at fault", () => {
     [{ ETL_POSTGRES: "maybe" }, "ETL_POSTGRES"],
     [{ ETL_S3_SYNC_CONCURRENCY: "0" }, "ETL_S3_SYNC_CONCURRENCY"],
     [{ ETL_PG_BULK_ROWS: "-1" }, "ETL_PG_BULK_ROWS"],
+    [{ ETL_STAGE_BATCH_BYTES: "1000" }, "ETL_STAGE_BATCH_BYTES"],
   ];
   for (const [env, variable] of cases) {
     let caught: unknown;

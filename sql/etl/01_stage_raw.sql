@@ -5,10 +5,15 @@
 -- run only parses objects it has not seen; an object that changed or disappeared has its old
 -- rows replaced or removed, which keeps an incremental run equal to one run over everything.
 --
+-- One run stages at most `stage_bytes_max` of objects (at least one object), which bounds its
+-- memory; the last row says how many objects are still pending, and the runner repeats the file
+-- until none are.
+--
 -- Runs against the ETL state database (<lake_dir>/etl/state.duckdb):
 --   duckdb data/lake/etl/state.duckdb -cmd "set variable lake_dir = 'data/lake'" -f sql/etl/01_stage_raw.sql
 
 set variable lake_dir = rtrim(coalesce(getvariable('lake_dir'), 'data/lake'), '/');
+set variable stage_bytes_max = coalesce(getvariable('stage_bytes_max'), 256 * 1024 * 1024);
 set TimeZone = 'UTC';
 -- Staged rows carry their own order (object_key, line_number), so inserts may run on every
 -- thread in any order: about twice as fast as keeping insertion order. Reset at the end.
@@ -82,7 +87,7 @@ select
 from read_blob(getvariable('raw_files'));
 
 -- New objects, and objects rewritten since they were staged (another size or modification time).
-create or replace temp table objects_to_stage as
+create or replace temp table objects_new as
 select listing.*
 from raw_listing as listing
 left join raw_objects as staged
@@ -90,6 +95,22 @@ left join raw_objects as staged
     and staged.size_bytes = listing.size_bytes
     and staged.modified_at = listing.modified_at
 where staged.object_key is null;
+
+-- This run's batch: the first objects in key order up to stage_bytes_max, and at least one.
+create or replace temp table objects_to_stage as
+with
+
+objects_numbered as (
+    select
+        *,
+        sum(size_bytes) over (order by object_key rows unbounded preceding) - size_bytes
+            as bytes_before,
+    from objects_new
+)
+
+select object_path, object_key, size_bytes, modified_at
+from objects_numbered
+where bytes_before < getvariable('stage_bytes_max');
 
 set variable files_to_stage = (
     select coalesce(list(object_path order by object_key), []) from objects_to_stage
@@ -348,4 +369,5 @@ select
     (select count(*) from objects_to_stage) as objects_staged,
     (select count(*) from raw_lines_checked) as lines_staged,
     (select count(*) from raw_lines_checked where reject_reason is not null) as lines_rejected,
-    (select count(*) from raw_objects) as objects_total;
+    (select count(*) from raw_objects) as objects_total,
+    (select count(*) from objects_new) - (select count(*) from objects_to_stage) as objects_pending;
