@@ -2,7 +2,7 @@ import type { Kafka } from "kafkajs";
 import type { IngestConfig, KafkaConfig } from "../../modules/config/mod.ts";
 import type { Logger } from "../../modules/log/mod.ts";
 import { RecordBuffer } from "./buffer.ts";
-import { connectKafkaSink } from "./kafka_sink.ts";
+import { connectKafkaSink, type KafkaSink } from "./kafka_sink.ts";
 import { type IngestMetrics, ingestMetrics } from "./metrics.ts";
 import { Pump } from "./pump.ts";
 import { type IngestRecord, toRecord } from "./record.ts";
@@ -56,157 +56,200 @@ export interface Ingest {
  * @throws When Kafka cannot be reached at start (the caller retries or exits).
  */
 export async function startIngest(options: StartIngestOptions): Promise<Ingest> {
-  const { config, log } = options;
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
-  const metrics = options.metrics ?? ingestMetrics();
   const sink = await connectKafkaSink(options.kafka, options.kafkaConfig);
-  const buffer = new RecordBuffer<IngestRecord>({
-    recordsMax: config.bufferRecordsMax,
-    bytesMax: config.bufferBytesMax,
-  });
-  let position = config.sinceCount;
-  let pausedAt: number | undefined;
-  // The two per-message counters are plain numbers, copied into the registry when it is read:
-  // a registry update per message cost a few percent of the whole ingest's CPU.
-  let received = 0;
-  let receivedBytes = 0;
+  const run = new IngestRun(options, sink);
+  run.start();
+  return run;
+}
 
-  const pump = new Pump<IngestRecord>(
-    buffer,
-    (batch) => sink.send(batch),
-    {
-      batchRecordsMax: config.batchRecordsMax,
-      batchBytesMax: config.batchBytesMax,
-      lingerMs: config.batchLingerMs,
-      retry: PRODUCE_RETRY,
-      now,
-      sleep: (ms) => Bun.sleep(ms),
+/** One ingest: the stream client, the buffer and the pump, wired together. */
+class IngestRun implements Ingest {
+  readonly metrics: IngestMetrics;
+  readonly done: Promise<void>;
+  #options: StartIngestOptions;
+  #sink: KafkaSink;
+  #now: () => number;
+  #buffer: RecordBuffer<IngestRecord>;
+  #pump: Pump<IngestRecord>;
+  #pumping: Promise<void> | undefined;
+  #client: StreamClient;
+  #position: number;
+  #pausedAt: number | undefined;
+  // The per-message counters are plain numbers, copied into the registry when it is read: a
+  // registry update per message cost a few percent of the whole ingest's CPU.
+  #received = 0;
+  #receivedBytes = 0;
+  #settle = Promise.withResolvers<void>();
+
+  constructor(options: StartIngestOptions, sink: KafkaSink) {
+    const { config } = options;
+    this.#options = options;
+    this.#sink = sink;
+    this.#now = options.now ?? Date.now;
+    const random = options.random ?? Math.random;
+    this.metrics = options.metrics ?? ingestMetrics();
+    this.#position = config.sinceCount;
+    this.#buffer = new RecordBuffer<IngestRecord>({
+      recordsMax: config.bufferRecordsMax,
+      bytesMax: config.bufferBytesMax,
+    });
+    this.#pump = new Pump<IngestRecord>(
+      this.#buffer,
+      (batch) => sink.send(batch),
+      {
+        batchRecordsMax: config.batchRecordsMax,
+        batchBytesMax: config.batchBytesMax,
+        lingerMs: config.batchLingerMs,
+        retry: PRODUCE_RETRY,
+        now: this.#now,
+        sleep: (ms) => Bun.sleep(ms),
+        random,
+      },
+      { acked: (batch) => this.#acked(batch), failed: (...args) => this.#sendFailed(...args) },
+    );
+    this.#client = new StreamClient({
+      url: config.streamUrl,
+      reconnect: { msMin: config.reconnectMsMin, msMax: config.reconnectMsMax },
+      idleTimeoutMs: config.idleTimeoutMs,
+      position: () => this.#position,
+      onMessage: (data) => this.#receive(data),
+      onEvent: (event) =>
+        (event === "idle" ? this.metrics.idleTimeouts : this.metrics.reconnects).inc(),
+      log: options.log,
+      now: this.#now,
       random,
-    },
-    {
-      acked(batch, sendMs) {
-        const ackedAt = now();
-        let raw = 0;
-        for (const record of batch) {
-          if (record.kind === "raw") raw++;
-          metrics.produceLatency.add(ackedAt - record.receivedAt);
-        }
-        metrics.sendLatency.add(sendMs);
-        if (raw > 0) metrics.produced.inc(raw, { topic: options.kafkaConfig.raw.name });
-        if (raw < batch.length) {
-          metrics.produced.inc(batch.length - raw, { topic: options.kafkaConfig.dlq.name });
-        }
-        if (pausedAt !== undefined && buffer.below(BUFFER_RESUME_RATIO)) resume();
-      },
-      failed(error, attempt, delayMs) {
-        metrics.produceErrors.inc();
-        log.warn("produce failed; retrying", { error, attempt, delayMs, buffered: buffer.size });
-      },
-    },
-  );
+    });
+    this.done = this.#settle.promise;
+    // Rejections surface through `done`; this keeps an unobserved one from crashing the process.
+    this.done.catch(() => {});
+  }
 
-  const client = new StreamClient({
-    url: config.streamUrl,
-    reconnect: { msMin: config.reconnectMsMin, msMax: config.reconnectMsMax },
-    idleTimeoutMs: config.idleTimeoutMs,
-    position: () => position,
-    onMessage: receive,
-    onEvent: (event) => (event === "idle" ? metrics.idleTimeouts : metrics.reconnects).inc(),
-    log,
-    now,
-    random,
-  });
+  start(): void {
+    this.#pumping = this.#pump.run();
+    this.#pumping.then(
+      () => this.#settle.resolve(),
+      (error: unknown) => {
+        this.#client.stop();
+        this.#settle.reject(error);
+      },
+    );
+    this.#client.start();
+    const { config, kafkaConfig } = this.#options;
+    this.#options.log.info("ingesting", {
+      url: config.streamUrl,
+      sinceCount: this.#position,
+      raw: kafkaConfig.raw.name,
+      dlq: kafkaConfig.dlq.name,
+      rawPartitions: this.#sink.rawPartitions,
+    });
+  }
 
-  function receive(data: string | Uint8Array): void {
-    const record = toRecord(data, now(), sink.rawPartitions);
-    if (!buffer.push(record)) {
+  position(): number {
+    return this.#position;
+  }
+
+  durablePosition(): number {
+    return this.#position - this.#buffer.size;
+  }
+
+  render(): string {
+    this.#readGauges();
+    return this.metrics.registry.render();
+  }
+
+  snapshot(): Record<string, number> {
+    this.#readGauges();
+    return this.metrics.registry.snapshot();
+  }
+
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.#client.stop();
+    this.#pump.drain();
+    const flushed = await Promise.race([
+      (this.#pumping ?? Promise.resolve()).then(
+        () => true,
+        () => false,
+      ),
+      Bun.sleep(timeoutMs).then(() => false),
+    ]);
+    await this.#sink
+      .disconnect()
+      .catch((error: unknown) => this.#options.log.warn("disconnect failed", { error }));
+    return flushed;
+  }
+
+  #receive(data: string | Uint8Array): void {
+    const record = toRecord(data, this.#now(), this.#sink.rawPartitions);
+    if (!this.#buffer.push(record)) {
       // Not taken and not counted: the resumed connection's since_count asks for it again.
-      pause();
+      this.#pause();
       return;
     }
-    position++;
-    received++;
-    receivedBytes += record.message.value?.length ?? 0;
-    if (record.reason !== undefined) metrics.rejected.inc(1, { reason: record.reason });
-    pump.notify();
+    this.#position++;
+    this.#received++;
+    this.#receivedBytes += record.message.value?.length ?? 0;
+    if (record.reason !== undefined) this.metrics.rejected.inc(1, { reason: record.reason });
+    this.#pump.notify();
   }
 
-  function pause(): void {
-    pausedAt = now();
-    metrics.backpressurePauses.inc();
-    log.warn("back-pressure: buffer full, disconnecting from the stream until it drains", {
-      bufferRecords: buffer.size,
-      bufferBytes: buffer.bytes,
-      bounds: buffer.bounds,
-      sinceCount: position,
+  #acked(batch: readonly IngestRecord[]): void {
+    const ackedAt = this.#now();
+    let raw = 0;
+    for (const record of batch) {
+      if (record.kind === "raw") raw++;
+      this.metrics.produceLatency.add(ackedAt - record.receivedAt);
+    }
+    const { raw: rawTopic, dlq: dlqTopic } = this.#options.kafkaConfig;
+    if (raw > 0) this.metrics.produced.inc(raw, { topic: rawTopic.name });
+    if (raw < batch.length) this.metrics.produced.inc(batch.length - raw, { topic: dlqTopic.name });
+    if (this.#pausedAt !== undefined && this.#buffer.below(BUFFER_RESUME_RATIO)) this.#resume();
+  }
+
+  #sendFailed(error: unknown, attempt: number, delayMs: number): void {
+    this.metrics.produceErrors.inc();
+    this.#options.log.warn("produce failed; retrying", {
+      error,
+      attempt,
+      delayMs,
+      buffered: this.#buffer.size,
     });
-    client.pause("ingest back-pressure: buffer full");
   }
 
-  function resume(): void {
-    log.info("back-pressure released, resuming the stream", {
-      pausedMs: now() - (pausedAt ?? now()),
-      bufferRecords: buffer.size,
-      sinceCount: position,
+  #pause(): void {
+    this.#pausedAt = this.#now();
+    this.metrics.backpressurePauses.inc();
+    this.#options.log.warn(
+      "back-pressure: buffer full, disconnecting from the stream until it drains",
+      {
+        bufferRecords: this.#buffer.size,
+        bufferBytes: this.#buffer.bytes,
+        bounds: this.#buffer.bounds,
+        sinceCount: this.#position,
+      },
+    );
+    this.#client.pause("ingest back-pressure: buffer full");
+  }
+
+  #resume(): void {
+    this.#options.log.info("back-pressure released, resuming the stream", {
+      pausedMs: this.#now() - (this.#pausedAt ?? this.#now()),
+      bufferRecords: this.#buffer.size,
+      sinceCount: this.#position,
     });
-    pausedAt = undefined;
-    client.resume();
+    this.#pausedAt = undefined;
+    this.#client.resume();
   }
 
-  const pumping = pump.run();
-  const done = pumping.catch((error: unknown) => {
-    client.stop();
-    throw error;
-  });
-  // Rejections surface through `done`; this keeps an unobserved one from crashing the process.
-  done.catch(() => {});
-  client.start();
-  log.info("ingesting", {
-    url: config.streamUrl,
-    sinceCount: position,
-    raw: options.kafkaConfig.raw.name,
-    dlq: options.kafkaConfig.dlq.name,
-    rawPartitions: sink.rawPartitions,
-  });
-
-  // Gauges are read when metrics are rendered, so they are never stale.
-  const readGauges = () => {
+  /** Gauges are read when metrics are rendered, so they are never stale. */
+  #readGauges(): void {
+    const metrics = this.metrics;
     metrics.refreshQuantiles();
-    metrics.received.set(received);
-    metrics.receivedBytes.set(receivedBytes);
-    metrics.bufferRecords.set(buffer.size);
-    metrics.bufferBytes.set(buffer.bytes);
-    metrics.position.set(position);
-    metrics.paused.set(pausedAt === undefined ? 0 : 1);
-    metrics.connected.set(client.connected ? 1 : 0);
-  };
-  const ingest: Ingest = {
-    metrics,
-    render() {
-      readGauges();
-      return metrics.registry.render();
-    },
-    snapshot() {
-      readGauges();
-      return metrics.registry.snapshot();
-    },
-    position: () => position,
-    durablePosition: () => position - buffer.size,
-    done,
-    async stop(timeoutMs) {
-      client.stop();
-      pump.drain();
-      const flushed = await Promise.race([
-        pumping.then(
-          () => true,
-          () => false,
-        ),
-        Bun.sleep(timeoutMs).then(() => false),
-      ]);
-      await sink.disconnect().catch((error: unknown) => log.warn("disconnect failed", { error }));
-      return flushed;
-    },
-  };
-  return ingest;
+    metrics.received.set(this.#received);
+    metrics.receivedBytes.set(this.#receivedBytes);
+    metrics.bufferRecords.set(this.#buffer.size);
+    metrics.bufferBytes.set(this.#buffer.bytes);
+    metrics.position.set(this.#position);
+    metrics.paused.set(this.#pausedAt === undefined ? 0 : 1);
+    metrics.connected.set(this.#client.connected ? 1 : 0);
+  }
 }
