@@ -64,20 +64,8 @@ export interface EtlDependencies {
  * throw, it makes `ok` false.
  */
 export async function runEtl(config: EtlConfig, deps: EtlDependencies): Promise<EtlSummary> {
-  const { log, signal } = deps;
   const started = performance.now();
-  const timed = async <T>(
-    stage: string,
-    work: () => Promise<T>,
-    fields?: (result: T) => object,
-  ) => {
-    log.info("stage started", { stage });
-    const stageStarted = performance.now();
-    const result = await work();
-    const durationMs = Math.round(performance.now() - stageStarted);
-    log.info("stage done", { stage, ...fields?.(result), durationMs });
-    return result;
-  };
+  const timed = stageTimer(deps.log);
   await prepareLake(config.lakeDir);
   const sync =
     config.source === "s3"
@@ -92,34 +80,7 @@ export async function runEtl(config: EtlConfig, deps: EtlDependencies): Promise<
     threads: config.duckdbThreads,
   });
   try {
-    const stage = await timed(
-      "stage raw",
-      () =>
-        stageRaw(runner, config.lakeDir, {
-          signal,
-          batchBytesMax: config.stageBatchBytes,
-          onBatch: (soFar, objectsPending) =>
-            log.info("batch staged", {
-              objectsStaged: soFar.objectsStaged,
-              linesStaged: soFar.linesStaged,
-              objectsPending,
-            }),
-        }),
-      (result) => ({ ...result }),
-    );
-    await timed("build 3nf parquet", () =>
-      buildTables(runner, config.lakeDir, {
-        signal,
-        onTable: (table, durationMs) =>
-          log.info("table written", { table, durationMs: Math.round(durationMs) }),
-      }),
-    );
-    const checks = await timed("check parquet", () =>
-      lakeChecks(runner, config.lakeDir, { signal }),
-    );
-    const parquet = await timed("checksum parquet", () =>
-      lakeChecksums(runner, config.lakeDir, { signal }),
-    );
+    const lake = await duckdbStages(runner, config, deps, timed);
     const postgres = config.postgres
       ? await timed(
           "load postgres",
@@ -131,19 +92,17 @@ export async function runEtl(config: EtlConfig, deps: EtlDependencies): Promise<
       postgres === undefined
         ? []
         : TABLES.filter(
-            (table) => !sameChecksum(parquet.get(table), postgres.checksums.get(table)),
+            (table) => !sameChecksum(lake.parquet.get(table), postgres.checksums.get(table)),
           );
     const ok =
-      checks.every((check) => check.ok) &&
+      lake.checks.every((check) => check.ok) &&
       (postgres?.checks.every((check) => check.ok) ?? true) &&
       mismatched.length === 0;
     return {
       lakeDir: config.lakeDir,
       rejectsFile: join(config.lakeDir, "etl", "rejects.jsonl"),
       sync,
-      stage,
-      checks,
-      parquet,
+      ...lake,
       postgres,
       mismatched,
       ok,
@@ -152,6 +111,61 @@ export async function runEtl(config: EtlConfig, deps: EtlDependencies): Promise<
   } finally {
     runner.close();
   }
+}
+
+type Timed = <T>(
+  stage: string,
+  work: () => Promise<T>,
+  fields?: (result: T) => object,
+) => Promise<T>;
+
+/** Runs a stage between two log lines, the second with its duration and `fields`. */
+function stageTimer(log: Logger): Timed {
+  return async (stage, work, fields) => {
+    log.info("stage started", { stage });
+    const started = performance.now();
+    const result = await work();
+    const durationMs = Math.round(performance.now() - started);
+    log.info("stage done", { stage, ...fields?.(result), durationMs });
+    return result;
+  };
+}
+
+/** The DuckDB side: stage the raw lake, write the Parquet files, check and checksum them. */
+async function duckdbStages(
+  runner: DuckDBRunner,
+  config: EtlConfig,
+  deps: EtlDependencies,
+  timed: Timed,
+) {
+  const { log, signal } = deps;
+  const stage = await timed(
+    "stage raw",
+    () =>
+      stageRaw(runner, config.lakeDir, {
+        signal,
+        batchBytesMax: config.stageBatchBytes,
+        onBatch: (soFar, objectsPending) =>
+          log.info("batch staged", {
+            objectsStaged: soFar.objectsStaged,
+            linesStaged: soFar.linesStaged,
+            objectsPending,
+          }),
+      }),
+    (result) => ({ ...result }),
+  );
+  await timed("build 3nf parquet", () =>
+    buildTables(runner, config.lakeDir, {
+      signal,
+      onTable: (table, durationMs) =>
+        log.info("table written", { table, durationMs: Math.round(durationMs) }),
+    }),
+  );
+  const checks = await timed("check parquet", () => lakeChecks(runner, config.lakeDir, { signal }));
+  const parquet = await timed("checksum parquet", () =>
+    lakeChecksums(runner, config.lakeDir, { signal }),
+  );
+  return { stage, checks, parquet };
 }
 
 async function loadPostgres(config: EtlConfig, deps: EtlDependencies, runner: DuckDBRunner) {
