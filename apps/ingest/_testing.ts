@@ -178,14 +178,28 @@ export function freePort(): number {
   return port;
 }
 
-/** Polls `check` every 50 ms until it is true; throws naming `what` after `timeoutMs`. */
+/**
+ * Polls `check` every 50 ms until it is true; throws naming `what` after `timeoutMs`, or at once
+ * when `failed` (an ingest's `done`) settles first, so a fatal error is reported as itself.
+ */
 export async function waitUntil(
   what: string,
   check: () => boolean | Promise<boolean>,
   timeoutMs = 60_000,
+  failed?: Promise<unknown>,
 ): Promise<void> {
+  let failure: unknown;
+  failed?.then(
+    () => {
+      failure = new Error(`ingest stopped while waiting for ${what}`);
+    },
+    (error: unknown) => {
+      failure = error;
+    },
+  );
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
+    if (failure !== undefined) throw failure;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await Bun.sleep(50);

@@ -61,7 +61,12 @@ describe("apps/ingest against the real broker and the replay server", () => {
     // several times during the run and is part of what is checked.
     const config = testIngestConfig(startReplay(), { bufferRecordsMax: 400, batchRecordsMax: 100 });
     const ingest = await startIngest({ config, kafkaConfig: kafkaSettings, kafka, log });
-    await waitUntil("all records durable", () => ingest.durablePosition() === lines.length);
+    await waitUntil(
+      "all records durable",
+      () => ingest.durablePosition() === lines.length,
+      60_000,
+      ingest.done,
+    );
     expect(await ingest.stop(10_000)).toBe(true);
 
     const metrics = ingest.snapshot();
