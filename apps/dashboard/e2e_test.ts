@@ -84,17 +84,18 @@ async function until<T>(
 /** The page's live figures, read from uPlot's data and Plotly's graph divs. */
 function liveCounts(page: Page) {
   return page.evaluate(() => {
-    type Graph = HTMLElement & { data?: { x?: unknown[]; lat?: unknown[] }[] };
-    const graph = (id: string) => document.getElementById(id) as Graph | null;
     const trends = (
       globalThis as { meetupTrends?: { chart?: { pointCount: number; following: boolean } } }
     ).meetupTrends;
-    const mapTraces = graph("chart-map")?.data ?? [];
+    // Drawn SVG elements, not only the data handed to Plotly: the map draws once its local
+    // topojson has loaded.
+    const drawn = (selector: string) => document.querySelectorAll(selector).length;
     return {
       livePoints: trends?.chart?.pointCount ?? 0,
-      topEventBars: graph("chart-top-events")?.data?.[0]?.x?.length ?? 0,
-      mapMarkers: mapTraces.reduce((sum, trace) => sum + (trace.lat?.length ?? 0), 0),
-      topicBars: graph("chart-topics")?.data?.[0]?.x?.length ?? 0,
+      topEventBars: drawn("#chart-top-events .barlayer .point"),
+      mapMarkers: drawn("#chart-map .scattergeo .point"),
+      mapLand: drawn("#chart-map .geo .layer.land path, #chart-map .geo .layer.countries path"),
+      topicBars: drawn("#chart-topics .barlayer .point"),
       connection: document.getElementById("connection-text")?.textContent ?? "",
       following: trends?.chart?.following ?? true,
     };
@@ -210,11 +211,14 @@ describe("the page on replayed data", () => {
         "live points, bars and markers",
         async () => {
           const c = await liveCounts(page);
-          return c.livePoints > 0 && c.topEventBars > 0 && c.mapMarkers > 0 ? c : undefined;
+          return c.livePoints > 0 && c.topEventBars > 0 && c.mapMarkers > 0 && c.mapLand > 0
+            ? c
+            : undefined;
         },
         60_000,
       );
       expect(counts.topicBars).toBeGreaterThan(0);
+      expect(counts.mapLand).toBeGreaterThan(0);
       expect(counts.connection).toStartWith("live");
       // Live means live: more points arrive while the page is open.
       await until(
@@ -240,7 +244,8 @@ describe("the page on replayed data", () => {
         "live figures on a phone",
         async () => {
           const c = await liveCounts(page);
-          return c.livePoints > 0 && c.topEventBars > 0 && c.mapMarkers > 0 ? c : undefined;
+          const drawn = c.livePoints > 0 && c.topEventBars > 0 && c.mapMarkers > 0 && c.mapLand > 0;
+          return drawn ? c : undefined;
         },
         60_000,
       );

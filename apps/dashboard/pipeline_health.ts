@@ -238,7 +238,8 @@ function stagesFrom(
   ];
   for (const group of groups) {
     const stage = group.groupId.replace(/^meetup-/, "");
-    const out = stage === "stream" ? topicRate("stats") : null;
+    // The stream's merge stage (group `<STREAM_GROUP>-merge`) is what writes the stats topic.
+    const out = stage.endsWith("-merge") ? topicRate("stats") : null;
     stages.push({ stage, inPerSecond: group.perSecond, outPerSecond: out, source: "offsets" });
   }
   stages.push({
