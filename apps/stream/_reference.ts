@@ -32,8 +32,8 @@ export interface ReferenceFinal {
   totals: { yes: number; no: number };
   series: { t: number; yes: number; no: number }[];
   topEvents: { id: string; name: string; yes: number }[];
-  topTopics: { urlkey: string; count: number }[];
-  topGroups: { id: number; count: number }[];
+  topTopics: { urlkey: string; name: string; count: number }[];
+  topGroups: { id: number; name: string; city: string; count: number }[];
   topCountries: { country: string; count: number }[];
   topCities: { city: string; country: string; count: number }[];
   geo: { lat: number; lon: number; response: string; t: number }[];
@@ -138,8 +138,13 @@ function finalAt(end: number, c: ReturnType<typeof classify>, o: ReferenceOption
     bump(countries, group.group_country);
     bump(cities, `${group.group_country}/${group.group_city}`);
   }
+  const topicNames = new Map<string, string>();
+  const groupLabels = new Map<number, { name: string; city: string }>();
   for (const a of [...before].sort((x, y) => x.slot - y.slot || x.partition - y.partition)) {
     eventNames.set(a.json.event.event_id, a.json.event.event_name);
+    for (const t of a.json.group.group_topics) topicNames.set(t.urlkey, t.topic_name);
+    const g = a.json.group;
+    groupLabels.set(g.group_id, { name: g.group_name, city: g.group_city });
   }
   const yes = counted.filter((a) => a.yes).length;
   const totals = { yes: 0, no: 0 };
@@ -175,8 +180,16 @@ function finalAt(end: number, c: ReturnType<typeof classify>, o: ReferenceOption
       name: eventNames.get(id) ?? "",
       yes: count,
     })),
-    topTopics: top(topics, 10, (k) => k).map(([urlkey, count]) => ({ urlkey, count })),
-    topGroups: top(groups, 10, (k) => String(k)).map(([id, count]) => ({ id, count })),
+    topTopics: top(topics, 10, (k) => k).map(([urlkey, count]) => ({
+      urlkey,
+      name: topicNames.get(urlkey) ?? "",
+      count,
+    })),
+    topGroups: top(groups, 10, (k) => String(k)).map(([id, count]) => ({
+      id,
+      ...(groupLabels.get(id) as { name: string; city: string }),
+      count,
+    })),
     topCountries: top(countries, 10, (k) => k).map(([country, count]) => ({ country, count })),
     topCities: top(cities, 10, (k) => k).map(([key, count]) => ({
       country: key.slice(0, 2),

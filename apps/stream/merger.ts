@@ -1,7 +1,8 @@
 import type { TimeBasis } from "../../modules/config/mod.ts";
 import type { Quality, Stats, Totals } from "../../modules/stats/mod.ts";
 import { CounterRing, KeyedRing, type SlotRange } from "../../modules/window/mod.ts";
-import { COUNT, DIMENSIONS, type GeoTuple, type SlotData } from "./slot_data.ts";
+import { labelResendSlots } from "./partition_worker.ts";
+import { COUNT, DIMENSIONS, EVENTS, type GeoTuple, type SlotData } from "./slot_data.ts";
 import { buildStats, type GeoEntry, Labels } from "./stats_view.ts";
 
 /** Options for {@linkcode Merger}. */
@@ -324,13 +325,22 @@ export class Merger {
     this.#counters.closeThrough(end);
     for (const ring of this.#keyed) ring.closeThrough(end);
     const start = end - this.#o.windowSlots;
-    for (const map of [this.#geo, this.#slotOffsets]) {
-      for (const slot of map.keys()) if (slot < start) map.delete(slot);
-    }
+    for (const slot of this.#geo.keys()) if (slot < start) this.#geo.delete(slot);
+    // A restart re-reads labelResendSlots more than the window: workers send an unchanged
+    // label only that often, and the merger must see one for every key it holds.
+    const reread = start - labelResendSlots(this.#o.windowSlots);
+    for (const slot of this.#slotOffsets.keys()) if (slot < reread) this.#slotOffsets.delete(slot);
     // Labels of keys no longer held are dropped now and then, keeping the maps bounded.
+    // Geo points name their event by id, so those events keep their labels too.
     if (end % this.#o.windowSlots === 0) {
-      this.#labels.prune((dim, key) => (this.#keyed[dim] as KeyedRing).has(key));
-      this.#liveLabels.prune((dim, key) => (this.#keyed[dim] as KeyedRing).has(key));
+      const located = new Set<string>();
+      for (const map of [this.#geo, this.#liveGeo]) {
+        for (const entries of map.values()) for (const { point } of entries) located.add(point[3]);
+      }
+      const keep = (dim: number, key: string) =>
+        (this.#keyed[dim] as KeyedRing).has(key) || (dim === EVENTS && located.has(key));
+      this.#labels.prune(keep);
+      this.#liveLabels.prune(keep);
     }
   }
 

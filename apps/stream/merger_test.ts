@@ -3,12 +3,12 @@ import type { Stats } from "../../modules/stats/mod.ts";
 import { Merger, readMergerCheckpoint } from "./merger.ts";
 import { COUNT, DIMENSIONS, type SlotData } from "./slot_data.ts";
 
-function merger(partitions = 2, pendingSlotsMax = 100) {
+function merger(partitions = 2, pendingSlotsMax = 100, overrides: { windowSlots?: number } = {}) {
   return new Merger({
     partitions,
     timeBasis: "ingest",
     slotMs: 1000,
-    windowSlots: 3,
+    windowSlots: overrides.windowSlots ?? 3,
     liveSlotsMax: 4,
     slotKeysMax: 10,
     keysMax: 100,
@@ -118,6 +118,34 @@ describe("Merger", () => {
     expect(m.pendingSlots).toBe(3);
     expect(finals.map((f) => f.window.end / 1000)).toEqual([1, 2]);
     expect(m.counters.forcedCloses).toBe(1);
+  });
+
+  test("a restarted merger re-reads far enough to see labels workers send only now and then", () => {
+    // Window of 4 slots: workers resend an unchanged label every 2 slots, so the label of
+    // "e1" travels with slot 0 only, and slot 1 counts it without one.
+    const options = { windowSlots: 4 };
+    const first = merger(1, 100, options);
+    const withoutLabel = { ...data(1), labels: { events: {}, topics: {}, groups: {} } };
+    const messages: [number, SlotData][] = [
+      [0, data(1)],
+      [1, withoutLabel],
+    ];
+    messages.forEach(([slot, d], offset) => first.addSlot(0, slot, d, offset));
+    first.addReport(report(0, 5));
+    close(first);
+    const { offset, metadata } = first.checkpoint(2);
+    const second = merger(1, 100, options);
+    const saved = readMergerCheckpoint(metadata);
+    second.restore(saved?.checkpoint as NonNullable<typeof saved>["checkpoint"] & object);
+    messages.slice(offset).forEach(([slot, d], i) => second.addSlot(0, slot, d, offset + i));
+    second.addReport(report(0, 6));
+    const [final] = close(second);
+    expect(final?.window.end).toBe(6000); // the window [2, 6) holds slot 1's RSVP no more...
+    expect(final?.topEvents).toEqual([]);
+    second.addSlot(0, 6, withoutLabel, 3);
+    second.addReport(report(0, 7));
+    // ...but a later slot without a label still finds the label re-read from slot 0.
+    expect(close(second)[0]?.topEvents[0]?.name).toBe("Event");
   });
 
   test("checkpoint() keeps what a restart must re-read and the running totals", () => {

@@ -1,7 +1,7 @@
 import type { TimeBasis } from "../../modules/config/mod.ts";
 import { EventClock } from "../../modules/window/mod.ts";
-import { extractRsvp, type Profile } from "./profile.ts";
-import { bump, COUNT, SlotBuilder, type SlotData } from "./slot_data.ts";
+import { extractRsvp, type Profile, ProfileCache } from "./profile.ts";
+import { bump, COUNT, type LabelFilter, SlotBuilder, type SlotData } from "./slot_data.ts";
 
 /** Options for {@linkcode PartitionWorker}. */
 export interface PartitionWorkerOptions {
@@ -96,6 +96,9 @@ export class PartitionWorker {
   #nextOffset: number;
   #replayUntil: number;
   #restoreMaxTime: number | undefined;
+  #closedThrough = Number.NEGATIVE_INFINITY;
+  #profiles = new ProfileCache();
+  #labelsSent = new Map<string, { slot: number; value: string }>();
   /**
    * Whether live (provisional) deltas are kept. The Kafka side turns them off while the
    * partition is far behind: snapshots of a catch-up are stale anyway, and keeping them
@@ -139,7 +142,7 @@ export class PartitionWorker {
     this.counters.records++;
     const emit = record.offset >= this.#replayUntil;
     const live = emit && this.live;
-    const rsvp = extractRsvp(record.value);
+    const rsvp = extractRsvp(record.value, this.#profiles);
     const ingestTime = record.receivedAt ?? record.timestamp;
     if (rsvp === undefined) {
       this.counters.rejected++;
@@ -196,15 +199,7 @@ export class PartitionWorker {
       bump(b.counts, yes ? COUNT.seriesYes : COUNT.seriesNo);
       bump(b.counts, yes ? COUNT.totalYes : COUNT.totalNo);
       if (!Number.isNaN(profile.lat)) {
-        b.geo([
-          profile.lat,
-          profile.lon,
-          yes ? 1 : 0,
-          profile.eventName,
-          profile.eventUrl,
-          time,
-          r.offset,
-        ]);
+        b.geo([profile.lat, profile.lon, yes ? 1 : 0, profile.eventId, time, r.offset]);
       }
     }
     this.#place(id, { slot, yes, profile });
@@ -266,13 +261,17 @@ export class PartitionWorker {
 
   /** Closes every open slot before `end`, queueing it (unless replaying) and pruning state. */
   #closeTo(end: number, emit: boolean): void {
-    if (!Number.isFinite(end)) return;
+    // Called for every record; the work below is only due when the watermark crossed a slot.
+    if (!Number.isFinite(end) || end <= this.#closedThrough) return;
+    this.#closedThrough = end;
     const closing = [...this.#open.keys()].filter((slot) => slot < end).sort((a, b) => a - b);
     for (const slot of closing) {
       const builder = this.#open.get(slot) as SlotBuilder;
       this.#open.delete(slot);
       this.#live.delete(slot);
-      if (emit) this.#closed.push({ slot, data: builder.toData() });
+      // Labels are filtered even when nothing is sent, so a replay rebuilds the same memory.
+      const data = builder.toData(this.#labelFilter(slot));
+      if (emit) this.#closed.push({ slot, data });
     }
     // A placement at or before end - windowSlots can no longer match a repeat.
     const horizon = end - this.#options.windowSlots;
@@ -286,6 +285,27 @@ export class PartitionWorker {
     for (const slot of this.#firstOffsets.keys()) {
       if (slot <= horizon) this.#firstOffsets.delete(slot);
     }
+  }
+
+  /**
+   * Sends a label when this partition did not send the same text in the last
+   * `labelResendSlots` slots: enough for the merger, which re-reads that much more than its
+   * window after a restart, and a fraction of the bytes (labels are half of a slot otherwise).
+   */
+  #labelFilter(slot: number): LabelFilter {
+    const resend = labelResendSlots(this.#options.windowSlots);
+    if (slot % resend === 0) {
+      for (const [key, sent] of this.#labelsSent) {
+        if (sent.slot <= slot - resend) this.#labelsSent.delete(key);
+      }
+    }
+    return (kind, key, value) => {
+      const id = `${kind}:${key}`;
+      const sent = this.#labelsSent.get(id);
+      if (sent !== undefined && sent.value === value && sent.slot > slot - resend) return false;
+      this.#labelsSent.set(id, { slot, value });
+      return true;
+    };
   }
 
   /** Takes the closed slots queued since the last call, oldest first. */
@@ -331,6 +351,14 @@ export class PartitionWorker {
     });
     return { offset, metadata };
   }
+}
+
+/**
+ * How many slots a worker waits before sending an unchanged label again; the merger re-reads
+ * this many slots more than its window after a restart, so it sees every label it holds.
+ */
+export function labelResendSlots(windowSlots: number): number {
+  return Math.max(1, Math.floor(windowSlots / 2));
 }
 
 /** Reads the metadata {@linkcode PartitionWorker.checkpoint} wrote; `undefined` if foreign. */

@@ -7,6 +7,23 @@ import { compressionType, ensurePartialsTopic, partitionCount } from "./kafka_io
 import { MergeStage } from "./merge_stage.ts";
 import { Splitter } from "./splitter.ts";
 
+/** Attempts at creating topics: instances starting together race to create the same ones. */
+const TOPIC_ATTEMPTS_MAX = 3;
+const TOPIC_RETRY_MS = 500;
+
+async function withRetries(create: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (error) {
+      // The loser of a creation race sees "already exists"; the next check finds the topic.
+      if (attempt >= TOPIC_ATTEMPTS_MAX) throw error;
+      await Bun.sleep(TOPIC_RETRY_MS * attempt);
+    }
+  }
+}
+
 /** Options for {@linkcode startStream}. */
 export interface StreamOptions {
   kafka: Kafka;
@@ -49,12 +66,16 @@ export async function startStream(options: StreamOptions): Promise<StreamProcess
   const { kafka, kafkaConfig, stream, log } = options;
   const metrics = options.metrics ?? new Registry();
   const now = options.now ?? Date.now;
-  await ensureTopics(kafka, [kafkaConfig.raw, kafkaConfig.stats], kafkaConfig.replicationFactor);
-  await ensurePartialsTopic(
-    kafka,
-    stream.partialsTopic,
-    kafkaConfig.replicationFactor,
-    stream.partialsRetentionMs,
+  await withRetries(() =>
+    ensureTopics(kafka, [kafkaConfig.raw, kafkaConfig.stats], kafkaConfig.replicationFactor),
+  );
+  await withRetries(() =>
+    ensurePartialsTopic(
+      kafka,
+      stream.partialsTopic,
+      kafkaConfig.replicationFactor,
+      stream.partialsRetentionMs,
+    ),
   );
   const rawPartitions = await partitionCount(kafka, kafkaConfig.raw.name);
   const compression = compressionType(kafkaConfig.compression);

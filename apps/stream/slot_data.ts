@@ -28,8 +28,11 @@ export const COUNT = {
 } as const;
 const COUNTS_LENGTH = 11;
 
-/** A geo point: `[lat, lon, yes ? 1 : 0, event name, event url, time, raw offset]`. */
-export type GeoTuple = [number, number, 0 | 1, string, string, number, number];
+/**
+ * A geo point: `[lat, lon, yes ? 1 : 0, event id, time, raw offset]`. The event's name and url
+ * travel once per slot in the labels, not once per point.
+ */
+export type GeoTuple = [number, number, 0 | 1, string, number, number];
 
 /** A group's label: `[name, urlname, city, country]`. */
 export type GroupLabel = [string, string, string, string];
@@ -158,9 +161,25 @@ export class SlotBuilder {
     this.#geo.push(point);
   }
 
-  /** The message form: plain arrays and records, keys in insertion order. */
-  toData(): SlotData {
+  /**
+   * The message form: plain arrays and records, keys in insertion order. `sendLabel` decides
+   * per label whether it travels (a worker skips labels it sent recently and unchanged).
+   */
+  toData(sendLabel: LabelFilter = () => true): SlotData {
     const entries = (maps: Map<string, number>[]) => maps.map((map) => [...map]);
+    const events: Record<string, [string, string]> = {};
+    for (const [key, p] of this.#events) {
+      if (sendLabel("e", key, `${p.eventName}\u0000${p.eventUrl}`)) {
+        events[key] = [p.eventName, p.eventUrl];
+      }
+    }
+    const topics: Record<string, string> = {};
+    for (const [key, name] of this.#topics) if (sendLabel("t", key, name)) topics[key] = name;
+    const groups: Record<string, GroupLabel> = {};
+    for (const [key, p] of this.#groups) {
+      const label: GroupLabel = [p.groupName, p.groupUrlname, p.city, p.country];
+      if (sendLabel("g", key, label.join("\u0000"))) groups[key] = label;
+    }
     return {
       counts: [...this.counts],
       keys: entries(this.#keys),
@@ -170,19 +189,11 @@ export class SlotBuilder {
         no: entry.no,
         keys: entries(entry.keys),
       })),
-      labels: {
-        events: Object.fromEntries(
-          [...this.#events].map(([key, p]) => [key, [p.eventName, p.eventUrl]]),
-        ),
-        topics: Object.fromEntries(this.#topics),
-        groups: Object.fromEntries(
-          [...this.#groups].map(([key, p]) => [
-            key,
-            [p.groupName, p.groupUrlname, p.city, p.country],
-          ]),
-        ),
-      },
+      labels: { events, topics, groups },
       geo: [...this.#geo],
     };
   }
 }
+
+/** Decides whether one label is sent: kind (`e`, `t`, `g`), key, and the label as text. */
+export type LabelFilter = (kind: string, key: string, value: string) => boolean;

@@ -124,7 +124,12 @@ export function buildStats(inputs: StatsInputs): Stats {
       ...splitCityKey(key),
       count,
     })),
-    geo: recentGeo(inputs.geo, range, inputs.geoPoints),
+    geo: recentGeo(
+      inputs.geo,
+      range,
+      inputs.geoPoints,
+      (id) => label((l) => l.events.get(id)) ?? ["", ""],
+    ),
     quality: inputs.quality,
     progress: {
       watermark: Math.max(0, inputs.watermark),
@@ -141,23 +146,24 @@ export function buildStats(inputs: StatsInputs): Stats {
  * The newest `count` points in the window, oldest first, ordered by (time, partition, raw
  * offset): the same order whatever the instance layout.
  */
-function recentGeo(sources: Map<number, GeoEntry[]>[], range: SlotRange, count: number) {
+function recentGeo(
+  sources: Map<number, GeoEntry[]>[],
+  range: SlotRange,
+  count: number,
+  eventLabel: (id: string) => [string, string],
+) {
   const picked: GeoEntry[] = [];
   for (let slot = range.end - 1; slot >= range.start && picked.length < count; slot--) {
     for (const source of sources) picked.push(...(source.get(slot) ?? []));
   }
   const order = (a: GeoEntry, b: GeoEntry) =>
-    a.point[5] - b.point[5] || a.partition - b.partition || a.point[6] - b.point[6];
+    a.point[4] - b.point[4] || a.partition - b.partition || a.point[5] - b.point[5];
   const points: GeoPoint[] = picked
     .sort(order)
     .slice(-count)
-    .map(({ point: [lat, lon, yes, eventName, eventUrl, t] }) => ({
-      lat,
-      lon,
-      response: yes === 1 ? "yes" : "no",
-      eventName,
-      eventUrl,
-      t,
-    }));
+    .map(({ point: [lat, lon, yes, eventId, t] }) => {
+      const [eventName, eventUrl] = eventLabel(eventId);
+      return { lat, lon, response: yes === 1 ? "yes" : "no", eventName, eventUrl, t } as const;
+    });
   return count === 0 ? [] : points;
 }
