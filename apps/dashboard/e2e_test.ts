@@ -5,14 +5,22 @@
  *
  *   apps/replay (recorded RSVPs) -> apps/ingest -> raw topic -> apps/stream -> stats topic
  *   -> apps/dashboard -> SSE -> the page
+ *   raw topic -> apps/archive -> local lake -> apps/etl (once) -> 3NF Parquet -> batch panels
  *
  * The page must show live points in the uPlot chart, bars in the top-events chart and markers on
  * the map, load nothing from outside the dashboard, and work at laptop and phone widths;
  * screenshots go to data/reports/ (REPORTS_DIR).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -20,7 +28,6 @@ import { kafkaConfig, PROJECT_ROOT, pathsConfig } from "../../modules/config/mod
 import { createKafka } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
-import { writeLakeFixture } from "./_lake_fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -34,6 +41,7 @@ const PHONE = { width: 390, height: 844 };
 
 const prefix = uniqueName("test.dashboard-e2e");
 const streamGroup = uniqueName("test-dashboard-e2e-stream");
+const archiveGroup = uniqueName("test-dashboard-e2e-archive");
 const topics = {
   TOPIC_RAW: `${prefix}.raw`,
   TOPIC_DLQ: `${prefix}.dlq`,
@@ -79,6 +87,13 @@ async function until<T>(
     await Bun.sleep(250);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Complete objects in the lake's raw area (names starting with "." or "_" are in progress). */
+function archivedObjects(rawDir: string): number {
+  if (!existsSync(rawDir)) return 0;
+  const complete = (path: string) => !/(^|\/)[._][^/]*$|\.tmp$/.test(path);
+  return [...new Bun.Glob("**/*").scanSync({ cwd: rawDir })].filter(complete).length;
 }
 
 /** The page's live figures, read from uPlot's data and Plotly's graph divs. */
@@ -148,7 +163,7 @@ async function openPage(viewport: { width: number; height: number }): Promise<Op
 beforeAll(async () => {
   servicesUp("kafka");
   root = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
-  writeLakeFixture(join(root, "lake"));
+  const lake = join(root, "lake");
   const replayPort = freePort();
   const ingestMetricsPort = freePort();
   const dashboardPort = freePort();
@@ -160,11 +175,13 @@ beforeAll(async () => {
     INGEST_METRICS_PORT: String(ingestMetricsPort),
   });
   startApp("stream", { STREAM_GROUP: streamGroup, STREAM_START: "earliest" });
+  startApp("archive", { ARCHIVE_GROUP: archiveGroup, LAKE_DIR: lake, ARCHIVE_FLUSH_SECONDS: "1" });
   startApp("dashboard", {
     DASHBOARD_PORT: String(dashboardPort),
-    LAKE_DIR: join(root, "lake"),
+    LAKE_DIR: lake,
     DASHBOARD_HEALTH_SECONDS: "2",
-    DASHBOARD_LAG_GROUPS: `${streamGroup},${streamGroup}-merge`,
+    DASHBOARD_BATCH_SECONDS: "1",
+    DASHBOARD_LAG_GROUPS: `${streamGroup},${streamGroup}-merge,${archiveGroup}`,
     DASHBOARD_SCRAPE: `ingest=http://127.0.0.1:${ingestMetricsPort}/metrics`,
   });
   await until(
@@ -183,8 +200,25 @@ beforeAll(async () => {
     },
     90_000,
   );
+  // The batch layer, once, over what the archive has written by now.
+  await until(
+    "the archive's first objects",
+    async () => (archivedObjects(join(lake, "raw")) > 0 ? true : undefined),
+    60_000,
+  );
+  const etl = spawnSync(
+    process.execPath,
+    [join(PROJECT_ROOT, "apps/etl/main.ts"), "--no-postgres"],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, LAKE_DIR: lake, LOG_LEVEL: "warn" },
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
+  if (etl.status !== 0) throw new Error(`apps/etl failed: ${etl.stderr}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -198,7 +232,7 @@ afterAll(async () => {
   await admin.connect();
   const created = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
   await admin.deleteTopics({ topics: created }).catch(() => {});
-  await admin.deleteGroups([streamGroup, `${streamGroup}-merge`]).catch(() => {});
+  await admin.deleteGroups([streamGroup, `${streamGroup}-merge`, archiveGroup]).catch(() => {});
   await admin.disconnect();
   rmSync(root, { recursive: true, force: true });
 }, 60_000);
@@ -349,10 +383,13 @@ describe("the page on replayed data", () => {
   test("the query section answers SQL with a table and refusals with a message; health shows the stages", async () => {
     const { page, close } = await openPage(LAPTOP);
     try {
+      // The batch panels show the ETL's tables of the replayed RSVPs.
+      await waitText(page, "#panel-top-members [data-asof]", /^as of \d{4}-/);
+      expect(await page.locator("#panel-top-members tbody tr").count()).toBeGreaterThan(0);
       await page
         .locator("#query-sql")
         .fill(
-          "select member_name, count(*) as rsvps from rsvps join members using (member_id) group by all order by 2 desc, 1",
+          "select member_name, count(*) as rsvps from rsvps join members using (member_id) group by all order by 2 desc, 1 limit 5",
         );
       await page.locator("#query-run").click();
       await waitText(page, "#query-status", /rows/);

@@ -92,6 +92,16 @@ export async function startStatsConsumer(options: StatsConsumerOptions): Promise
     async stop() {
       state.running = false;
       await consumer.disconnect();
+      // The group is this process's alone and never committed: leave nothing behind.
+      const admin = options.kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteGroups([groupId]);
+      } catch (error) {
+        options.log.warn("could not delete the dashboard's consumer group", { groupId, error });
+      } finally {
+        await admin.disconnect();
+      }
     },
   };
 }
