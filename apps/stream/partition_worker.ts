@@ -56,6 +56,15 @@ interface Placement {
   profile: Profile;
 }
 
+/** A label as last sent: its slot and parts. */
+interface SentLabel {
+  slot: number;
+  a: string;
+  b: string;
+  c: string;
+  d: string;
+}
+
 /** Counters since the worker started (for logs and metrics). */
 export interface WorkerCounters {
   records: number;
@@ -98,7 +107,8 @@ export class PartitionWorker {
   #restoreMaxTime: number | undefined;
   #closedThrough = Number.NEGATIVE_INFINITY;
   #profiles = new ProfileCache();
-  #labelsSent = new Map<string, { slot: number; value: string }>();
+  /** Per dimension (events, topics, groups): the last label sent per key, and when. */
+  #labelsSent: Map<string, SentLabel>[] = [new Map(), new Map(), new Map()];
   /**
    * Whether live (provisional) deltas are kept. The Kafka side turns them off while the
    * partition is far behind: snapshots of a catch-up are stale anyway, and keeping them
@@ -295,15 +305,17 @@ export class PartitionWorker {
   #labelFilter(slot: number): LabelFilter {
     const resend = labelResendSlots(this.#options.windowSlots);
     if (slot % resend === 0) {
-      for (const [key, sent] of this.#labelsSent) {
-        if (sent.slot <= slot - resend) this.#labelsSent.delete(key);
+      for (const sent of this.#labelsSent) {
+        for (const [key, entry] of sent) if (entry.slot <= slot - resend) sent.delete(key);
       }
     }
-    return (kind, key, value) => {
-      const id = `${kind}:${key}`;
-      const sent = this.#labelsSent.get(id);
-      if (sent !== undefined && sent.value === value && sent.slot > slot - resend) return false;
-      this.#labelsSent.set(id, { slot, value });
+    return (dim, key, a, b = "", c = "", d = "") => {
+      const sent = this.#labelsSent[dim] as Map<string, SentLabel>;
+      const entry = sent.get(key);
+      if (entry !== undefined && entry.slot > slot - resend) {
+        if (entry.a === a && entry.b === b && entry.c === c && entry.d === d) return false;
+      }
+      sent.set(key, { slot, a, b, c, d });
       return true;
     };
   }

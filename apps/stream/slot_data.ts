@@ -86,6 +86,8 @@ function addKey(map: Map<string, number>, key: string, delta: number, max: numbe
   return ADDED;
 }
 
+const sendEveryLabel: LabelFilter = () => true;
+
 /** Accumulates one partition's slot; {@linkcode toData} gives the message form. */
 export class SlotBuilder {
   readonly counts: number[] = new Array(COUNTS_LENGTH).fill(0);
@@ -165,20 +167,19 @@ export class SlotBuilder {
    * The message form: plain arrays and records, keys in insertion order. `sendLabel` decides
    * per label whether it travels (a worker skips labels it sent recently and unchanged).
    */
-  toData(sendLabel: LabelFilter = () => true): SlotData {
+  toData(sendLabel: LabelFilter = sendEveryLabel): SlotData {
     const entries = (maps: Map<string, number>[]) => maps.map((map) => [...map]);
     const events: Record<string, [string, string]> = {};
     for (const [key, p] of this.#events) {
-      if (sendLabel("e", key, `${p.eventName}\u0000${p.eventUrl}`)) {
-        events[key] = [p.eventName, p.eventUrl];
-      }
+      if (sendLabel(EVENTS, key, p.eventName, p.eventUrl)) events[key] = [p.eventName, p.eventUrl];
     }
     const topics: Record<string, string> = {};
-    for (const [key, name] of this.#topics) if (sendLabel("t", key, name)) topics[key] = name;
+    for (const [key, name] of this.#topics) if (sendLabel(TOPICS, key, name)) topics[key] = name;
     const groups: Record<string, GroupLabel> = {};
     for (const [key, p] of this.#groups) {
-      const label: GroupLabel = [p.groupName, p.groupUrlname, p.city, p.country];
-      if (sendLabel("g", key, label.join("\u0000"))) groups[key] = label;
+      if (sendLabel(GROUPS, key, p.groupName, p.groupUrlname, p.city, p.country)) {
+        groups[key] = [p.groupName, p.groupUrlname, p.city, p.country];
+      }
     }
     return {
       counts: [...this.counts],
@@ -195,5 +196,15 @@ export class SlotBuilder {
   }
 }
 
-/** Decides whether one label is sent: kind (`e`, `t`, `g`), key, and the label as text. */
-export type LabelFilter = (kind: string, key: string, value: string) => boolean;
+/**
+ * Decides whether one label is sent: its dimension (`EVENTS`, `TOPICS`, `GROUPS`), key, and
+ * the label's parts (unused parts are empty).
+ */
+export type LabelFilter = (
+  dim: number,
+  key: string,
+  a: string,
+  b?: string,
+  c?: string,
+  d?: string,
+) => boolean;
