@@ -42,27 +42,36 @@ export interface Dashboard {
   stop(): Promise<void>;
 }
 
-/** Starts everything; resolves once the server listens and the consumer runs. */
-export async function startDashboard(options: StartDashboardOptions): Promise<Dashboard> {
-  const { config, log } = options;
-  const now = options.now ?? Date.now;
-  const metrics = new Registry();
-  const statsMessages = metrics.counter(
-    "dashboard_stats_messages_total",
-    "Stats messages consumed, by result",
-  );
-  const events = metrics.counter(
-    "dashboard_sse_events_total",
-    "Events published to SSE clients, by kind",
-  );
-  const closed = metrics.counter(
-    "dashboard_sse_closed_total",
-    "SSE clients gone, by reason (slow = dropped)",
-  );
-  const latency = metrics.gauge(
-    "dashboard_stats_latency_ms",
-    "Producer clock to dashboard arrival, last message",
-  );
+/** The dashboard's own counters, registered once. */
+function dashboardMetrics() {
+  const registry = new Registry();
+  return {
+    registry,
+    statsMessages: registry.counter(
+      "dashboard_stats_messages_total",
+      "Stats messages consumed, by result",
+    ),
+    events: registry.counter(
+      "dashboard_sse_events_total",
+      "Events published to SSE clients, by kind",
+    ),
+    closed: registry.counter(
+      "dashboard_sse_closed_total",
+      "SSE clients gone, by reason (slow = dropped)",
+    ),
+    latency: registry.gauge(
+      "dashboard_stats_latency_ms",
+      "Producer clock to dashboard arrival, last message",
+    ),
+  };
+}
+
+/** The live state and the SSE hub whose snapshot it is. */
+function liveParts(
+  config: DashboardConfig,
+  metrics: ReturnType<typeof dashboardMetrics>,
+  now: () => number,
+) {
   const state = new LiveState({
     historyMs: config.historySeconds * 1000,
     staleMs: config.staleSeconds * 1000,
@@ -75,8 +84,17 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
     clientQueueBytesMax: config.sseClientQueueBytesMax,
     clientsMax: config.sseClientsMax,
     snapshot: () => ({ event: "state", data: state.snapshot(now()) }),
-    onClose: (reason) => closed.inc(1, { reason }),
+    onClose: (reason) => metrics.closed.inc(1, { reason }),
   });
+  return { state, hub };
+}
+
+/** Starts everything; resolves once the server listens and the consumer runs. */
+export async function startDashboard(options: StartDashboardOptions): Promise<Dashboard> {
+  const { config, log } = options;
+  const now = options.now ?? Date.now;
+  const metrics = dashboardMetrics();
+  const { state, hub } = liveParts(config, metrics, now);
   const query = await QueryService.open({
     tablesDir: join(options.lakeDir, "3nf"),
     timeoutMs: config.queryTimeoutMs,
@@ -93,21 +111,21 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
     log,
     now,
     onStats: (stats, receivedAt) => {
-      statsMessages.inc(1, { result: "ok" });
-      latency.set(receivedAt - stats.emittedAt);
+      metrics.statsMessages.inc(1, { result: "ok" });
+      metrics.latency.set(receivedAt - stats.emittedAt);
       const update = state.apply(stats, receivedAt);
       if (update === undefined) return;
       hub.publish("update", update);
-      events.inc(1, { event: "update" });
+      metrics.events.inc(1, { event: "update" });
     },
-    onReject: (reason) => statsMessages.inc(1, { result: reason }),
+    onReject: (reason) => metrics.statsMessages.inc(1, { result: reason }),
     onFatal: options.onFatal,
   });
   const admin = options.kafka.admin();
   await admin.connect();
   const counters = {
-    statsIn: () => statsMessages.get({ result: "ok" }),
-    eventsOut: () => events.get({ event: "update" }),
+    statsIn: () => metrics.statsMessages.get({ result: "ok" }),
+    eventsOut: () => metrics.events.get({ event: "update" }),
   };
   const timers = startTimers({ options, admin, state, hub, batch, counters, now });
   const app = createApp({
@@ -117,12 +135,13 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
     query,
     batch,
     client,
-    vendor: vendorFiles(),
-    metrics,
     log,
-    consumerRunning: () => consumer.running,
     now,
+    vendor: vendorFiles(),
+    metrics: metrics.registry,
+    consumerRunning: () => consumer.running,
   });
+
   const server: Server<undefined> = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -134,7 +153,7 @@ export async function startDashboard(options: StartDashboardOptions): Promise<Da
     port: server.port ?? config.port,
     hub,
     state,
-    metrics,
+    metrics: metrics.registry,
     async stop() {
       for (const timer of timers) clearInterval(timer);
       hub.closeAll();
