@@ -105,6 +105,13 @@ export class RecordBuffer<T extends Sized> {
     this.#size -= count;
   }
 
+  /** Whether the buffer has filled to at least `ratio` of either bound. */
+  above(ratio: number): boolean {
+    return (
+      this.#size >= this.bounds.recordsMax * ratio || this.#bytes >= this.bounds.bytesMax * ratio
+    );
+  }
+
   /** Whether the buffer has drained to at most `ratio` of both bounds. */
   below(ratio: number): boolean {
     return (

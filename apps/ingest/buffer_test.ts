@@ -45,6 +45,17 @@ test("RecordBuffer wraps around its ring in order after drops", () => {
   expect(buffer.bytes).toBe(buffer.size * 10);
 });
 
+test("RecordBuffer.above() reports filling past a fraction of either bound", () => {
+  const buffer = new RecordBuffer<{ id: number; bytes: number }>({ recordsMax: 10, bytesMax: 100 });
+  buffer.push(record(1, 80));
+  expect(buffer.above(0.9)).toBe(false);
+  buffer.push(record(2, 10));
+  expect(buffer.above(0.9)).toBe(true);
+  const many = new RecordBuffer<{ id: number; bytes: number }>({ recordsMax: 10, bytesMax: 1000 });
+  for (let id = 0; id < 9; id++) many.push(record(id, 1));
+  expect(many.above(0.9)).toBe(true);
+});
+
 test("RecordBuffer.below() reports draining under a fraction of both bounds", () => {
   const buffer = new RecordBuffer<{ id: number; bytes: number }>({ recordsMax: 4, bytesMax: 100 });
   buffer.push(record(1, 30));

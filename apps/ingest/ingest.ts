@@ -8,6 +8,13 @@ import { Pump } from "./pump.ts";
 import { type IngestRecord, toRecord } from "./record.ts";
 import { StreamClient } from "./stream_client.ts";
 
+/**
+ * Ingest stops reading the socket once the buffer fills to this fraction of either bound; the
+ * rest is headroom for frames the client had already received. Only if those overflow it too
+ * does ingest disconnect (and later resume with since_count).
+ */
+export const BUFFER_HOLD_RATIO = 0.9;
+
 /** Back-pressure ends once the buffer has drained to this fraction of both bounds. */
 export const BUFFER_RESUME_RATIO = 0.5;
 
@@ -181,8 +188,8 @@ class IngestRun implements Ingest {
   #receive(data: string | Uint8Array): void {
     const record = toRecord(data, this.#now(), this.#sink.rawPartitions);
     if (!this.#buffer.push(record)) {
-      // Not taken and not counted: the resumed connection's since_count asks for it again.
-      this.#pause();
+      // Not taken and not counted: the next connection's since_count asks for it again.
+      this.#overflow();
       return;
     }
     this.#position++;
@@ -190,6 +197,7 @@ class IngestRun implements Ingest {
     this.#receivedBytes += record.message.value?.length ?? 0;
     if (record.reason !== undefined) this.metrics.rejected.inc(1, { reason: record.reason });
     this.#pump.notify();
+    if (this.#pausedAt === undefined && this.#buffer.above(BUFFER_HOLD_RATIO)) this.#hold();
   }
 
   #acked(batch: readonly IngestRecord[]): void {
@@ -215,29 +223,41 @@ class IngestRun implements Ingest {
     });
   }
 
-  #pause(): void {
+  /** Back-pressure: stop reading the socket; the server sees TCP back-pressure. */
+  #hold(): void {
     this.#pausedAt = this.#now();
     this.metrics.backpressurePauses.inc();
-    this.#options.log.warn(
-      "back-pressure: buffer full, disconnecting from the stream until it drains",
-      {
-        bufferRecords: this.#buffer.size,
-        bufferBytes: this.#buffer.bytes,
-        bounds: this.#buffer.bounds,
-        sinceCount: this.#position,
-      },
-    );
-    this.#client.pause("ingest back-pressure: buffer full");
+    this.#options.log.warn("back-pressure: buffer nearly full, stopped reading the stream", {
+      bufferRecords: this.#buffer.size,
+      bufferBytes: this.#buffer.bytes,
+      bounds: this.#buffer.bounds,
+      sinceCount: this.#position,
+    });
+    this.#client.hold();
+  }
+
+  /** Frames received before the hold took effect overflowed the headroom: disconnect. */
+  #overflow(): void {
+    this.#pausedAt ??= this.#now();
+    this.metrics.backpressureDisconnects.inc();
+    this.#options.log.warn("back-pressure: buffer full, disconnecting from the stream", {
+      bufferRecords: this.#buffer.size,
+      bufferBytes: this.#buffer.bytes,
+      sinceCount: this.#position,
+    });
+    this.#client.hold();
+    this.#client.disconnect("ingest back-pressure: buffer full");
   }
 
   #resume(): void {
-    this.#options.log.info("back-pressure released, resuming the stream", {
+    this.#options.log.info("back-pressure released, reading the stream again", {
       pausedMs: this.#now() - (this.#pausedAt ?? this.#now()),
       bufferRecords: this.#buffer.size,
       sinceCount: this.#position,
     });
     this.#pausedAt = undefined;
-    this.#client.resume();
+    this.#client.release();
+    this.#client.reconnect();
   }
 
   /** Gauges are read when metrics are rendered, so they are never stale. */

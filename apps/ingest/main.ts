@@ -2,8 +2,8 @@
 /**
  * apps/ingest: the Meetup-compatible RSVP stream (WebSocket) into Kafka. RSVPs go to the raw
  * topic with their exact bytes, keyed by group_id; rejected messages go to the dead-letter
- * topic with a reason header. Bounded buffer, back-pressure by disconnecting and resuming
- * with since_count, reconnects with backoff, counters on /metrics.
+ * topic with a reason header. Bounded buffer, back-pressure by pausing the socket, reconnects
+ * with backoff and since_count, counters on /metrics.
  */
 import { parseArgs } from "node:util";
 import {
@@ -40,9 +40,10 @@ Settings (environment; defaults in brackets):
   INGEST_SHUTDOWN_TIMEOUT_MS   flush deadline on SIGINT/SIGTERM [30000]
   KAFKA_BROKERS, KAFKA_COMPRESSION (none|gzip), TOPIC_RAW, TOPIC_DLQ, LOG_LEVEL
 
-At the buffer bound ingest disconnects and resumes with ?since_count=N once the buffer has
-drained to half, so nothing is dropped and memory stays bounded. On exit it logs the stream
-position; INGEST_SINCE_COUNT=<that> resumes a later run without repeats.
+Near the buffer bound ingest stops reading the socket (TCP back-pressure) and reads again once
+the buffer has drained to half; every (re)connect asks for ?since_count=N, so nothing is
+dropped or repeated and memory stays bounded. On exit it logs the stream position;
+INGEST_SINCE_COUNT=<that> resumes a later run without repeats.
 Exit status: 0 after a clean flush, 1 on a Kafka failure or unflushed records, 2 on bad config.`;
 
 /** Attempts to reach Kafka at start before giving up (a supervisor restarts the process). */

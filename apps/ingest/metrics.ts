@@ -13,6 +13,7 @@ export interface IngestMetrics {
   reconnects: Metric;
   idleTimeouts: Metric;
   backpressurePauses: Metric;
+  backpressureDisconnects: Metric;
   paused: Metric;
   connected: Metric;
   bufferRecords: Metric;
@@ -60,7 +61,11 @@ export function ingestMetrics(
       "ingest_backpressure_pauses_total",
       "Times the buffer filled and ingest stopped reading the stream",
     ),
-    paused: gauge("ingest_paused", "1 while back-pressure keeps the stream disconnected"),
+    backpressureDisconnects: counter(
+      "ingest_backpressure_disconnects_total",
+      "Times frames already received overflowed the buffer and ingest disconnected instead",
+    ),
+    paused: gauge("ingest_paused", "1 while back-pressure holds the stream off"),
     connected: gauge("ingest_connected", "1 while a stream connection is open"),
     bufferRecords: gauge("ingest_buffer_records", "Records received and not yet acknowledged"),
     bufferBytes: gauge("ingest_buffer_bytes", "Bytes received and not yet acknowledged"),

@@ -11,7 +11,7 @@ export interface StreamClientOptions {
   idleTimeoutMs: number;
   /** The `since_count` to connect with: how many stream records have been taken so far. */
   position: () => number;
-  /** One message; the client delivers nothing after `pause()` or `stop()`. */
+  /** One message; the client delivers nothing after `disconnect()` or `stop()`. */
   onMessage: (data: string | Uint8Array) => void;
   /** A reconnect after a failure is starting, or an idle connection is being replaced. */
   onEvent: (event: "reconnect" | "idle") => void;
@@ -20,7 +20,22 @@ export interface StreamClientOptions {
   random: () => number;
 }
 
-type State = "idle" | "connecting" | "open" | "waiting" | "paused" | "stopped";
+/**
+ * Bun's client WebSocket can stop reading its socket. bun-types declares it, but the DOM lib's
+ * `WebSocket` type is the one in scope here.
+ */
+interface PausableSocket {
+  pause(): boolean;
+  resume(): boolean;
+}
+
+function setReading(socket: WebSocket | undefined, reading: boolean): void {
+  const pausable = socket as unknown as PausableSocket | undefined;
+  if (reading) pausable?.resume();
+  else pausable?.pause();
+}
+
+type State = "idle" | "connecting" | "open" | "waiting" | "disconnected" | "stopped";
 
 /** How often idleness is checked, as a fraction of the idle timeout (and at least every second). */
 const IDLE_CHECKS_PER_TIMEOUT = 4;
@@ -31,9 +46,11 @@ const IDLE_CHECKS_PER_TIMEOUT = 4;
  * or a deliberate pause neither loses nor repeats a record. Failures back off exponentially
  * with jitter; a connection that stays silent past the idle timeout is replaced.
  *
- * The WHATWG WebSocket API cannot stop reading a socket, so `pause()` closes the connection
- * and `resume()` opens a new one at the position reached: frames still in flight on the old
- * one are ignored, which is safe because they were not counted.
+ * Two kinds of back-pressure: `hold()` stops reading the socket (Bun's client can; the server
+ * then sees TCP back-pressure) while frames already received are still delivered, and
+ * `disconnect()` closes the connection until `reconnect()` opens a new one at the position
+ * reached. Frames in flight on a closed connection are ignored, which is safe because they
+ * were not counted.
  */
 export class StreamClient {
   #options: StreamClientOptions;
@@ -43,6 +60,7 @@ export class StreamClient {
   #lastActivityAt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #held = false;
 
   constructor(options: StreamClientOptions) {
     this.#options = options;
@@ -61,17 +79,39 @@ export class StreamClient {
     this.#connect();
   }
 
-  /** Stops reading: closes the connection until `resume()`. */
-  pause(reason: string): void {
-    if (this.#state === "stopped" || this.#state === "paused") return;
-    this.#state = "paused";
+  /** Whether reading is held. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Stops reading the socket, keeping the connection (and any later one) until `release()`.
+   * Frames already received may still be delivered; idleness is not checked meanwhile.
+   */
+  hold(): void {
+    this.#held = true;
+    setReading(this.#socket, false);
+  }
+
+  /** Reads the socket again after `hold()`. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#lastActivityAt = this.#options.now();
+    setReading(this.#socket, true);
+  }
+
+  /** Closes the connection until `reconnect()`; nothing more is delivered from it. */
+  disconnect(reason: string): void {
+    if (this.#state === "stopped" || this.#state === "disconnected") return;
+    this.#state = "disconnected";
     this.#clearRetry();
     this.#close(1000, reason);
   }
 
-  /** Reconnects at once after `pause()`, at the position reached. */
-  resume(): void {
-    if (this.#state !== "paused") return;
+  /** Connects again at once after `disconnect()`, at the position reached. */
+  reconnect(): void {
+    if (this.#state !== "disconnected") return;
     this.#attempt = 0;
     this.#connect();
   }
@@ -91,6 +131,8 @@ export class StreamClient {
     this.#lastActivityAt = this.#options.now();
     const socket = new WebSocket(url.href);
     socket.binaryType = "arraybuffer";
+    // Bun applies a pause made before the connection opens once it does.
+    if (this.#held) setReading(socket, false);
     this.#socket = socket;
     // Every handler checks that its socket is still the current one: a replaced connection's
     // late events (frames in flight, its close) must not touch the new one.
@@ -109,7 +151,7 @@ export class StreamClient {
     socket.onclose = (event: CloseEvent) => {
       if (socket !== this.#socket) return;
       this.#socket = undefined;
-      if (this.#state === "paused" || this.#state === "stopped") return;
+      if (this.#state === "disconnected" || this.#state === "stopped") return;
       this.#scheduleReconnect(
         `closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`,
       );
@@ -138,6 +180,8 @@ export class StreamClient {
 
   #checkIdle(): void {
     if (this.#state !== "open" && this.#state !== "connecting") return;
+    // A held connection is silent by design; it is checked again once released.
+    if (this.#held) return;
     const silentMs = this.#options.now() - this.#lastActivityAt;
     if (silentMs < this.#options.idleTimeoutMs) return;
     this.#options.onEvent("idle");

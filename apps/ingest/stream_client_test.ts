@@ -58,7 +58,7 @@ function client(url: string, onMessage: (data: string | Uint8Array) => void, eve
   return instance;
 }
 
-test("StreamClient delivers nothing after pause() and resumes at the position reached", async () => {
+test("StreamClient delivers nothing after disconnect() and reconnects at the position reached", async () => {
   const { url, sinceCounts } = streamServer((since) =>
     Array.from({ length: 5 }, (_, i) => `m${since + i}`),
   );
@@ -69,16 +69,16 @@ test("StreamClient delivers nothing after pause() and resumes at the position re
     (data) => {
       received.push(String(data));
       // Pausing in the middle of a burst: the frames behind it must not be delivered.
-      if (received.length === 2) stream.pause("test");
+      if (received.length === 2) stream.disconnect("test");
     },
     events,
   );
   stream.start();
-  await waitUntil("the pause", () => received.length >= 2, 5000);
+  await waitUntil("the disconnect", () => received.length >= 2, 5000);
   await Bun.sleep(100);
   expect(received).toEqual(["m0", "m1"]);
-  stream.resume();
-  await waitUntil("the resumed stream", () => received.length >= 7, 5000);
+  stream.reconnect();
+  await waitUntil("the new connection", () => received.length >= 7, 5000);
   expect(received).toEqual(["m0", "m1", "m2", "m3", "m4", "m5", "m6"]);
   expect(sinceCounts).toEqual([0, 2]);
   expect(events).toEqual([]);
@@ -135,4 +135,42 @@ test("StreamClient reconnects with backoff when the server goes away and comes b
   expect(received).toEqual(["a", "b"]);
   expect(sinceCounts).toEqual([1]);
   expect(stream.connected).toBe(true);
+});
+
+test("StreamClient.hold() stops reading: the server sees back-pressure, and release() delivers the rest in order", async () => {
+  const frame = (i: number) => `${i}:${"x".repeat(4096)}`;
+  const count = 2000;
+  let buffered = 0;
+  const server = Bun.serve<{ since: number }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request, srv) =>
+      srv.upgrade(request, { data: { since: 0 } }) ? undefined : new Response("", { status: 400 }),
+    websocket: {
+      open(ws) {
+        for (let i = 0; i < count; i++) ws.sendText(frame(i));
+        buffered = ws.getBufferedAmount();
+      },
+      message() {},
+    },
+  });
+  servers.push(server);
+  const received: string[] = [];
+  const events: string[] = [];
+  const stream = client(
+    `ws://127.0.0.1:${server.port}/2/rsvps`,
+    (d) => received.push(String(d)),
+    events,
+  );
+  stream.hold();
+  stream.start();
+  await Bun.sleep(300);
+  // Held from the start: the frames stay queued on the server's side of the connection.
+  expect(received.length).toBeLessThan(count);
+  expect(buffered).toBeGreaterThan(0);
+  expect(stream.held).toBe(true);
+  stream.release();
+  await waitUntil("every frame", () => received.length === count, 5000);
+  expect(received.every((text, i) => text === frame(i))).toBe(true);
+  expect(events).toEqual([]);
 });
