@@ -15,7 +15,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "dashboard-batch-"));
   lake = join(root, "lake");
   service = await BatchPanelsService.open(lake, 128);
-});
+}, 60_000);
 
 afterAll(() => {
   service.close();

@@ -99,7 +99,7 @@ beforeAll(async () => {
       fatal = error;
     },
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await dashboard?.stop();
@@ -111,7 +111,7 @@ afterAll(async () => {
   await admin.disconnect();
   rmSync(root, { recursive: true, force: true });
   expect(fatal).toBeUndefined();
-});
+}, 60_000);
 
 describe("live path", () => {
   test("a new client gets the current state at once (history included), then each update", async () => {
@@ -133,7 +133,7 @@ describe("live path", () => {
     } finally {
       client.close();
     }
-  });
+  }, 30_000);
 
   test("skips invalid and newer-version messages, counting them, and keeps going", async () => {
     await producer.send({
@@ -151,7 +151,7 @@ describe("live path", () => {
     );
     expect(await metric(/dashboard_stats_messages_total\{result="not-json"\} (\d+)/)).toBe(1);
     expect(await metric(/dashboard_stats_messages_total\{result="unsupported"\} (\d+)/)).toBe(2);
-  });
+  }, 30_000);
 });
 
 describe("SSE lifecycle", () => {
@@ -182,7 +182,7 @@ describe("SSE lifecycle", () => {
     );
     expect((await stranger.next())?.event).toBe("state");
     stranger.close();
-  });
+  }, 30_000);
 
   test("sends heartbeats with no stats flowing", async () => {
     const client = await SseClient.connect(`${dashboard.url}/api/stream`);
@@ -197,7 +197,7 @@ describe("SSE lifecycle", () => {
     } finally {
       client.close();
     }
-  });
+  }, 30_000);
 
   test("aborting a client releases its subscription", async () => {
     await until("no clients left from other tests", () => dashboard.hub.size === 0 || undefined);
@@ -206,7 +206,7 @@ describe("SSE lifecycle", () => {
     expect(dashboard.hub.size).toBe(1);
     client.close();
     await until("subscription released", () => dashboard.hub.size === 0 || undefined);
-  });
+  }, 30_000);
 
   test("a client that stops reading is dropped at its bounded queue; a reading one is not slowed", async () => {
     await until("no clients left from other tests", () => dashboard.hub.size === 0 || undefined);
@@ -234,7 +234,7 @@ describe("SSE lifecycle", () => {
     slow.resume();
     await until("slow socket closed by the server", () => slow.closed || undefined, 10_000);
     fast.close();
-  });
+  }, 30_000);
 });
 
 interface PausedSocket {
@@ -328,7 +328,11 @@ describe("HTTP", () => {
     expect(response.headers.get("content-security-policy")).toContain("default-src 'self'");
     const page = await response.text();
     expect(page).toContain("<title>Meetup Trends</title>");
-    const refs = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? "");
+    // Every src/href/data-plotly is a path on this server (the favicon is an inline "data:,").
+    const refs = [...page.matchAll(/(?:src|href|data-plotly)="([^"]+)"/g)]
+      .map((m) => m[1] ?? "")
+      .filter((ref) => ref !== "data:,");
+    expect(refs).toContain("/vendor/plotly/plotly.min.js");
     expect(refs.length).toBeGreaterThan(3);
     for (const ref of refs) {
       expect(ref.startsWith("/")).toBe(true);
@@ -337,14 +341,14 @@ describe("HTTP", () => {
     expect((await fetch(`${dashboard.url}/vendor/topojson/world_110m.json`)).status).toBe(200);
     expect((await fetch(`${dashboard.url}/vendor/../package.json`)).status).toBe(404);
     expect((await fetch(`${dashboard.url}/vendor/plotly/../../package.json`)).status).toBe(404);
-  });
+  }, 30_000);
 
   test("the page renders the batch panels from the 3NF Parquet", async () => {
     const page = await (await fetch(`${dashboard.url}/`)).text();
     expect(page).toContain("member 0");
     expect(page).toMatch(/as of \d{4}-\d\d-\d\d/);
     expect(page).toContain("No clusters yet");
-  });
+  }, 30_000);
 
   test("POST /api/query answers rows, refuses writes with a message, limits the body", async () => {
     const post = (body: string) =>
@@ -361,7 +365,7 @@ describe("HTTP", () => {
     expect(((await refused.json()) as { error: string }).error).toMatch(/read-only/);
     expect((await post("not json")).status).toBe(400);
     expect((await post(JSON.stringify({ sql: `select '${"x".repeat(4000)}'` }))).status).toBe(413);
-  });
+  }, 30_000);
 
   test("/healthz and /metrics", async () => {
     const health = await fetch(`${dashboard.url}/healthz`);
@@ -370,5 +374,5 @@ describe("HTTP", () => {
     const metrics = await (await fetch(`${dashboard.url}/metrics`)).text();
     expect(metrics).toMatch(/^dashboard_stats_messages_total\{result="ok"\} [1-9]/m);
     expect(metrics).toContain("# TYPE dashboard_sse_clients gauge");
-  });
+  }, 30_000);
 });

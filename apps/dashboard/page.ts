@@ -59,6 +59,7 @@ export function renderPage(batch: BatchPanels): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Meetup Trends</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/vendor/uplot/uPlot.min.css">
 <link rel="stylesheet" href="/assets/style.css">
 <link rel="preload" as="script" href="/vendor/plotly/plotly.min.js">

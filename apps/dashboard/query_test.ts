@@ -32,7 +32,7 @@ beforeAll(async () => {
     memoryMbMax: 128,
     concurrencyMax: 2,
   });
-});
+}, 60_000);
 
 afterAll(() => {
   service.close();
