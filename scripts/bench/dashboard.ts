@@ -129,17 +129,25 @@ async function pageLoads(url: string): Promise<number[]> {
       const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
       const page = await context.newPage();
       await page.goto(url);
-      // performance.now() counts from the navigation start.
-      const ms = await page.waitForFunction(
-        () => {
-          const trends = (globalThis as { meetupTrends?: { chart?: { pointCount: number } } })
-            .meetupTrends;
-          return (trends?.chart?.pointCount ?? 0) > 0 ? performance.now() : false;
-        },
+      // The page marks its first drawn live point; marks count from the navigation start.
+      const mark = await page.waitForFunction(
+        () => performance.getEntriesByName("meetup:first-point")[0]?.startTime ?? false,
         null,
-        { timeout: 30_000, polling: 10 },
+        { timeout: 30_000 },
       );
-      times.push(Math.round((await ms.jsonValue()) as number));
+      times.push(Math.round((await mark.jsonValue()) as number));
+      const marks = await page.evaluate(() =>
+        performance
+          .getEntriesByType("mark")
+          .concat(performance.getEntriesByType("navigation"))
+          .map(
+            (m) =>
+              `${m.name}=${Math.round(m.startTime)}${"domContentLoadedEventEnd" in m ? ` dcl=${Math.round((m as PerformanceNavigationTiming).domContentLoadedEventEnd)}` : ""}`,
+          ),
+      );
+      console.error(
+        `bench: page load ${i + 1}: first live point at ${times.at(-1)} ms; ${marks.join(" ")}`,
+      );
       await context.close();
     }
   } finally {

@@ -73,6 +73,13 @@ function renderPanel(panel: LivePanel, now: number): boolean {
   const latest = view.latest;
   if (panel === "rate") {
     chart?.render(view.points());
+    if (
+      chart !== undefined &&
+      chart.pointCount > 0 &&
+      performance.getEntriesByName("meetup:first-point").length === 0
+    ) {
+      performance.mark("meetup:first-point");
+    }
     return true;
   }
   if (panel === "health") {
@@ -205,6 +212,8 @@ function wireControls(): void {
 }
 
 function start(): void {
+  // Marks for the benchmark and for anyone profiling the page: script start, first snapshot.
+  performance.mark("meetup:start");
   const jump = document.querySelector<HTMLButtonElement>("[data-action=jump-live]");
   chart = new LiveChart(element("chart-rate"), (following) => {
     if (jump !== null) jump.hidden = following;
@@ -213,12 +222,14 @@ function start(): void {
   setUpQueryForm();
   const connection = new StreamConnection("/api/stream", {
     state: (data) => {
+      performance.mark("meetup:state");
       view.applySnapshot(data as LiveSnapshot);
       connection.setHeartbeatMs(view.settings.heartbeatMs);
       showStatus("live");
       renderFrame();
-      // The live chart has drawn: now Plotly may take the main thread.
-      setTimeout(loadPlotly, 0);
+      // Once the live chart is painted (the frame after this one), Plotly may take the main
+      // thread for its compile.
+      requestAnimationFrame(() => setTimeout(loadPlotly, 0));
     },
     update: (data) => {
       view.applyUpdate(data as LiveUpdate);
