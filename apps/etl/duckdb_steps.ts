@@ -40,7 +40,7 @@ export interface StepOptions {
 
 /** Options for {@linkcode stageRaw}. */
 export interface StageOptions extends StepOptions {
-  /** Raw bytes staged per batch (at least one object), which bounds DuckDB's memory. @default {256 MiB} */
+  /** Raw bytes staged per batch (at least one object), which bounds DuckDB's memory. @default {512 MiB} */
   batchBytesMax?: number;
   /** Called after each batch with the totals so far and the objects still pending. */
   onBatch?: (soFar: StageResult, objectsPending: number) => void;
@@ -61,7 +61,7 @@ export async function stageRaw(
   lakeDir: string,
   options: StageOptions = {},
 ): Promise<StageResult> {
-  const { batchBytesMax = 256 * 1024 * 1024, signal, onBatch } = options;
+  const { batchBytesMax = 512 * 1024 * 1024, signal, onBatch } = options;
   const started = performance.now();
   const total: StageResult = {
     objectsStaged: 0,

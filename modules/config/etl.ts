@@ -32,7 +32,7 @@ export interface EtlConfig {
    */
   pgBulkRowsMin: number;
   /**
-   * `ETL_STAGE_BATCH_BYTES`, default 256 MiB: raw bytes parsed per staging batch (DuckDB needs
+   * `ETL_STAGE_BATCH_BYTES`, default 512 MiB: raw bytes parsed per staging batch (DuckDB needs
    * about 3-4 times as much memory).
    */
   stageBatchBytes: number;
@@ -77,7 +77,7 @@ export function etlConfig(env: Env = process.env): EtlConfig {
     postgres: bool(env, "ETL_POSTGRES", true),
     pgSchema,
     pgBulkRowsMin: int(env, "ETL_PG_BULK_ROWS", 10_000, 0, 2 ** 31 - 1),
-    stageBatchBytes: int(env, "ETL_STAGE_BATCH_BYTES", 256 * 1024 * 1024, 1024 * 1024, 2 ** 40),
+    stageBatchBytes: int(env, "ETL_STAGE_BATCH_BYTES", 512 * 1024 * 1024, 1024 * 1024, 2 ** 40),
     duckdbMemoryLimit,
     duckdbThreads: int(env, "ETL_DUCKDB_THREADS", 0, 0, 256),
   };

@@ -13,7 +13,7 @@ test("etlConfig() defaults: the local lake, PostgreSQL on, schema public", () =>
     postgres: true,
     pgSchema: "public",
     pgBulkRowsMin: 10000,
-    stageBatchBytes: 268435456,
+    stageBatchBytes: 536870912,
     duckdbMemoryLimit: "4GB",
     duckdbThreads: 0,
   });

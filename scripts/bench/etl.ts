@@ -13,7 +13,7 @@
  * own processes are not counted) is its own. Prints one JSON line per run and a Markdown table of
  * medians for docs/benchmarks.md. The generated data stays in data/bench/etl/ for the next run.
  *
- *   bun scripts/bench/etl.ts [--records 1000000] [--runs 3]
+ *   bun scripts/bench/etl.ts [--records 1000000] [--runs 3] [--batch-bytes 536870912]
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -47,8 +47,15 @@ const { values } = parseArgs({
     child: { type: "string" },
     lake: { type: "string" },
     schema: { type: "string" },
+    "batch-bytes": { type: "string", default: String(512 * 1024 * 1024) },
   },
 });
+
+/** CPU time of this process: Bun and every DuckDB thread. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 
 function peakRssMb(): number {
   const status = readFileSync("/proc/self/status", "utf8");
@@ -63,7 +70,7 @@ async function childParquet(lakeDir: string): Promise<object> {
     memoryLimit: DUCKDB_MEMORY_LIMIT,
   });
   try {
-    const stage = await stageRaw(runner, lakeDir);
+    const stage = await stageRaw(runner, lakeDir, { batchBytesMax: Number(values["batch-bytes"]) });
     const built = performance.now();
     await buildTables(runner, lakeDir);
     return {
@@ -72,6 +79,8 @@ async function childParquet(lakeDir: string): Promise<object> {
       tablesSeconds: (performance.now() - built) / 1000,
       lines: stage.linesStaged,
       objectsStaged: stage.objectsStaged,
+      batches: stage.batches,
+      cpuSeconds: cpuSeconds(),
       peakRssMb: peakRssMb(),
     };
   } finally {
@@ -94,6 +103,7 @@ async function childPostgres(lakeDir: string, schema: string): Promise<object> {
       seconds: first.durationMs / 1000,
       rowsPerSecond: Math.round(first.rowsCopied / (first.durationMs / 1000)),
       unchangedSeconds: second.durationMs / 1000,
+      cpuSeconds: cpuSeconds(),
       peakRssMb: peakRssMb(),
     };
   } finally {
@@ -200,12 +210,14 @@ async function main(): Promise<void> {
     note("stageSeconds", parquet.stageSeconds as number);
     note("tablesSeconds", parquet.tablesSeconds as number);
     note("parquetPeakRssMb", parquet.peakRssMb as number);
+    note("parquetCpuSeconds", parquet.cpuSeconds as number);
     note("rerunSeconds", rerun.seconds as number);
     note("pgRows", postgres.rows as number);
     note("pgSeconds", postgres.seconds as number);
     note("pgRowsPerSecond", postgres.rowsPerSecond as number);
     note("pgUnchangedSeconds", postgres.unchangedSeconds as number);
     note("pgPeakRssMb", postgres.peakRssMb as number);
+    note("pgCpuSeconds", postgres.cpuSeconds as number);
     note("load1", load1);
   }
   const m = (key: string) => median(results[key] ?? []);
@@ -214,10 +226,12 @@ async function main(): Promise<void> {
 | ${records.toLocaleString("en")} synthetic RSVPs (${objects} objects of 1 MiB), median of ${runs} | figure |
 |---|---|
 | raw -> 3NF Parquet, fresh state (target <= 20 s) | ${m("parquetSeconds").toFixed(1)} s (stage ${m("stageSeconds").toFixed(1)} s, tables ${m("tablesSeconds").toFixed(1)} s), ${Math.round(records / m("parquetSeconds")).toLocaleString("en")} records/s |
-| peak memory, raw -> Parquet (Bun + DuckDB, memory_limit ${DUCKDB_MEMORY_LIMIT}) | ${m("parquetPeakRssMb")} MB |
+| CPU time, raw -> Parquet (all threads; wall time on an idle 2-core machine is about half) | ${m("parquetCpuSeconds").toFixed(1)} s |
+| peak memory, raw -> Parquet (Bun + DuckDB, memory_limit ${DUCKDB_MEMORY_LIMIT}, ${Number(values["batch-bytes"]) / 1024 / 1024} MiB batches) | ${m("parquetPeakRssMb")} MB |
 | re-run with nothing new | ${m("rerunSeconds").toFixed(1)} s |
 | Parquet -> PostgreSQL, first load (target >= 100,000 rows/s) | ${m("pgRows").toLocaleString("en")} rows in ${m("pgSeconds").toFixed(1)} s = ${m("pgRowsPerSecond").toLocaleString("en")} rows/s |
 | Parquet -> PostgreSQL, same rows again (nothing written) | ${m("pgUnchangedSeconds").toFixed(1)} s |
+| CPU time of the loader, both loads (Bun + DuckDB; PostgreSQL's not counted) | ${m("pgCpuSeconds").toFixed(1)} s |
 | peak memory, load (Bun + DuckDB; PostgreSQL not counted) | ${m("pgPeakRssMb")} MB |
 
 Machine: ${cpus().length} x ${cpu}; 1-minute load average at the runs' start: ${results.load1?.map((l) => l.toFixed(1)).join(", ")}.`);

@@ -13,7 +13,7 @@
 --   duckdb data/lake/etl/state.duckdb -cmd "set variable lake_dir = 'data/lake'" -f sql/etl/01_stage_raw.sql
 
 set variable lake_dir = rtrim(coalesce(getvariable('lake_dir'), 'data/lake'), '/');
-set variable stage_bytes_max = coalesce(getvariable('stage_bytes_max'), 256 * 1024 * 1024);
+set variable stage_bytes_max = coalesce(getvariable('stage_bytes_max'), 512 * 1024 * 1024);
 set TimeZone = 'UTC';
 -- Staged rows carry their own order (object_key, line_number), so inserts may run on every
 -- thread in any order: about twice as fast as keeping insertion order. Reset at the end.
