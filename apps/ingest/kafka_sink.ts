@@ -1,6 +1,8 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../modules/config/mod.ts";
 import { ensureTopics, projectTopics } from "../../modules/kafka/mod.ts";
+import { packBatch, transferables } from "./_batch_codec.ts";
+import type { FromWorker, ToWorker } from "./_producer_worker.ts";
 import type { IngestRecord } from "./record.ts";
 
 /** Where ingest's batches go. */
@@ -12,58 +14,104 @@ export interface KafkaSink {
   disconnect(): Promise<void>;
 }
 
-/**
- * The producer's own retry schedule. Idempotent kafkajs producers retry retriable errors
- * without limit (with the same sequence numbers, so the broker drops a retried duplicate);
- * a short cap on the delay makes a restarted broker usable within about a second.
- */
-const PRODUCER_RETRY = {
-  retries: Number.MAX_SAFE_INTEGER,
-  initialRetryTime: 100,
-  maxRetryTime: 1_000,
-};
+/** How long the producer thread may take to connect or to disconnect. */
+const WORKER_REPLY_MS_MAX = 60_000;
 
-/** The broker waits this long for in-sync replicas before answering a produce request. */
-const PRODUCE_TIMEOUT_MS = 30_000;
+/** A send error as the producer thread reported it, with its verdict on retrying. */
+export class SendError extends Error {
+  override name = "SendError";
+  /** Read by the pump: false stops ingest (see `isRetriable`). */
+  readonly retriable: boolean;
+
+  constructor(name: string, message: string, retriable: boolean) {
+    super(`${name}: ${message}`);
+    this.retriable = retriable;
+  }
+}
 
 /**
  * Creates the project's topics (explicit partitions and replication, never broker
- * auto-create), reads the raw topic's partition count and connects an idempotent,
- * `acks=all` producer.
+ * auto-create), reads the raw topic's partition count and starts the producer thread with an
+ * idempotent, `acks=all` producer.
  *
  * @throws When Kafka cannot be reached or a topic has fewer partitions than configured.
  */
 export async function connectKafkaSink(kafka: Kafka, config: KafkaConfig): Promise<KafkaSink> {
   await ensureTopics(kafka, projectTopics(config), config.replicationFactor);
   const rawPartitions = await partitionCount(kafka, config.raw.name);
-  // One request in flight per broker: with idempotence this keeps every partition in order
-  // across retries (kafkajs also serialises idempotent requests per broker).
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: PRODUCER_RETRY,
+  const thread = new ProducerThread();
+  await thread.call({ type: "init", config }, "ready").catch((error: unknown) => {
+    thread.terminate();
+    throw error;
   });
-  await producer.connect();
-  const compression = config.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
   return {
     rawPartitions,
-    async send(batch) {
-      const raw: Message[] = [];
-      const dlq: Message[] = [];
-      for (const record of batch) (record.kind === "raw" ? raw : dlq).push(record.message);
-      const topicMessages = [];
-      if (raw.length > 0) topicMessages.push({ topic: config.raw.name, messages: raw });
-      if (dlq.length > 0) topicMessages.push({ topic: config.dlq.name, messages: dlq });
-      await producer.sendBatch({
-        acks: -1,
-        timeout: PRODUCE_TIMEOUT_MS,
-        compression,
-        topicMessages,
-      });
+    send: (batch) => thread.send(batch),
+    async disconnect() {
+      await thread.call({ type: "disconnect" }, "closed").catch(() => {});
+      thread.terminate();
     },
-    disconnect: () => producer.disconnect(),
   };
+}
+
+/** The worker running the producer, and the one request waiting for its reply. */
+class ProducerThread {
+  #worker = new Worker(new URL("./_producer_worker.ts", import.meta.url).href);
+  #waiting: ((reply: FromWorker) => void) | undefined;
+  #nextId = 0;
+
+  constructor() {
+    this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      waiting?.(event.data);
+    };
+    // A crashed producer thread fails the pending send for good: the process exits non-zero.
+    this.#worker.onerror = (event: ErrorEvent) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      waiting?.({ type: "failed", name: "WorkerError", message: event.message, retriable: false });
+    };
+  }
+
+  /** Sends one batch; the pump never has two in flight, so one waiter is enough. */
+  send(batch: readonly IngestRecord[]): Promise<void> {
+    const id = this.#nextId++;
+    const packed = packBatch(batch);
+    return new Promise((resolve, reject) => {
+      this.#waiting = (reply) => {
+        if (reply.type === "sent" && reply.id === id) resolve();
+        else if (reply.type === "failed") reject(errorOf(reply));
+        else reject(new Error(`Cannot send batch ${id}: unexpected reply ${reply.type}`));
+      };
+      const message: ToWorker = { type: "send", id, batch: packed };
+      this.#worker.postMessage(message, transferables(packed));
+    });
+  }
+
+  /** A lifecycle request (init, disconnect), answered by `expect` within a bound. */
+  call(message: ToWorker, expect: FromWorker["type"]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting = undefined;
+        reject(new Error(`Producer thread gave no ${expect} within ${WORKER_REPLY_MS_MAX} ms`));
+      }, WORKER_REPLY_MS_MAX);
+      this.#waiting = (reply) => {
+        clearTimeout(timer);
+        if (reply.type === expect) resolve();
+        else reject(reply.type === "failed" ? errorOf(reply) : new Error(`got ${reply.type}`));
+      };
+      this.#worker.postMessage(message);
+    });
+  }
+
+  terminate(): void {
+    this.#worker.terminate();
+  }
+}
+
+function errorOf(reply: Extract<FromWorker, { type: "failed" }>): SendError {
+  return new SendError(reply.name, reply.message, reply.retriable);
 }
 
 async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
