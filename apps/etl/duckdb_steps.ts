@@ -1,7 +1,7 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../modules/config/mod.ts";
-import type { DuckDBRunner, SqlRow } from "../../modules/lake/mod.ts";
+import { DuckDBRunner, type DuckDBRunnerOptions, type SqlRow } from "../../modules/lake/mod.ts";
 import { type CheckResult, TABLES, type TableChecksum, type TableName } from "./tables.ts";
 
 /** The numbered DuckDB steps, run in this order against the lake's state database. */
@@ -15,6 +15,40 @@ export function stateDatabasePath(lakeDir: string): string {
 /** Where the 3NF Parquet file of `table` lives. */
 export function parquetPath(lakeDir: string, table: TableName): string {
   return join(lakeDir, "3nf", `${table}.parquet`);
+}
+
+/** The layout version of the state database that `01_stage_raw.sql` creates and checks. */
+export const STATE_VERSION = 2;
+
+/**
+ * Opens the lake's state database. One of another layout version (an older release) is deleted
+ * and started afresh: it is only a cache of `raw/`, and the next staging rebuilds it.
+ *
+ * @returns The runner, and whether an outdated state was discarded.
+ */
+export async function openState(
+  lakeDir: string,
+  options: DuckDBRunnerOptions = {},
+): Promise<{ runner: DuckDBRunner; discarded: boolean }> {
+  const path = stateDatabasePath(lakeDir);
+  const runner = await DuckDBRunner.open(path, options);
+  const [row] = await runner.query(
+    `select
+      (select count(*) from duckdb_tables() where table_name = 'raw_objects') as staged,
+      (select count(*) from duckdb_tables() where table_name = 'state_version') as versioned`,
+  );
+  let version = 0;
+  if (Number(row?.versioned) > 0) {
+    const [versionRow] = await runner.query("select max(version) as version from state_version");
+    version = Number(versionRow?.version);
+  }
+  if (version === STATE_VERSION || (version === 0 && Number(row?.staged) === 0)) {
+    return { runner, discarded: false };
+  }
+  runner.close();
+  await rm(path, { force: true });
+  await rm(`${path}.wal`, { force: true });
+  return { runner: await DuckDBRunner.open(path, options), discarded: true };
 }
 
 /** The directories the SQL files write into (DuckDB's COPY does not create them). */

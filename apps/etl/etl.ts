@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import type { AwsConfig, DatabaseConfig, EtlConfig } from "../../modules/config/mod.ts";
-import { DuckDBRunner, LocalObjectStore, S3ObjectStore } from "../../modules/lake/mod.ts";
+import { type DuckDBRunner, LocalObjectStore, S3ObjectStore } from "../../modules/lake/mod.ts";
 import type { Logger } from "../../modules/log/mod.ts";
 import { connect } from "../../modules/pg/mod.ts";
 import {
   buildTables,
   lakeChecks,
   lakeChecksums,
+  openState,
   prepareLake,
   type StageResult,
   stageRaw,
@@ -75,10 +76,15 @@ export async function runEtl(config: EtlConfig, deps: EtlDependencies): Promise<
           (result) => ({ ...result }),
         )
       : undefined;
-  const runner = await DuckDBRunner.open(stateDatabasePath(config.lakeDir), {
+  const { runner, discarded } = await openState(config.lakeDir, {
     memoryLimit: config.duckdbMemoryLimit,
     threads: config.duckdbThreads,
   });
+  if (discarded) {
+    deps.log.warn("state database of an older layout discarded: every raw object is staged again", {
+      path: stateDatabasePath(config.lakeDir),
+    });
+  }
   try {
     const lake = await duckdbStages(runner, config, deps, timed);
     const postgres = config.postgres

@@ -17,7 +17,7 @@ import {
   recordedObjects,
   writeLake,
 } from "./_fixture.ts";
-import { lakeChecksums, parquetPath } from "./duckdb_steps.ts";
+import { lakeChecksums, parquetPath, prepareLake, stateDatabasePath } from "./duckdb_steps.ts";
 import { type EtlSummary, runEtl } from "./etl.ts";
 import { postgresChecksums, useSchema } from "./postgres_load.ts";
 import { TABLES } from "./tables.ts";
@@ -378,6 +378,9 @@ describe("runEtl() on bad input", () => {
       variant((m) => {
         delete m.venue;
       }, 8),
+      variant((m) => {
+        (m.group as Record<string, unknown>).group_topics = [{ topic_name: "No key" }];
+      }, 10),
     ];
     const key = "raw/2024/01/01/00/meetup.rsvps.raw+p000+000000000000-000000000012.jsonl";
     await writeLake(config.lakeDir, [{ key, lines }]);
@@ -392,7 +395,7 @@ describe("runEtl() on bad input", () => {
       ]),
     );
     const summary = await run(config);
-    expect(summary.stage).toMatchObject({ linesStaged: 12, linesRejected: 9 });
+    expect(summary.stage).toMatchObject({ linesStaged: 13, linesRejected: 10 });
     const rejects = (await readFile(join(config.lakeDir, "etl", "rejects.jsonl"), "utf8"))
       .trim()
       .split("\n")
@@ -405,10 +408,11 @@ describe("runEtl() on bad input", () => {
       ["object", 5, "not-object"],
       ["object", 6, 'schema: response is not "yes" or "no"'],
       ["object", 7, "schema: guests is missing or not a count"],
-      ["object", 8, "schema: group.group_topics is missing"],
+      ["object", 8, "schema: group.group_topics is missing or not an array"],
       ["object", 9, "schema: group.group_country is not a lower-case ISO-2 code"],
       ["object", 10, "schema: venue.lat is missing or not a latitude"],
       ["object", 11, "schema: rsvp_id is not an integer"],
+      ["object", 13, "schema: group.group_topics has an entry without urlkey or topic_name"],
     ]);
     const rsvps = await parquetRows(config.lakeDir, "rsvps");
     expect([...rsvps.keys()].sort()).toEqual([String(message.rsvp_id), "8", "9"].sort());
@@ -449,6 +453,22 @@ describe("runEtl() on bad input", () => {
     expect(rsvps.get("1")).toMatchObject({ guests: 1, modified_at: 2000 });
     expect(rsvps.get("2")).toMatchObject({ guests: 3, modified_at: 1000 });
     expect(rsvps.get("3")).toMatchObject({ guests: 2, modified_at: 1000 });
+  });
+
+  test("a state database of another layout version is rebuilt from raw/", async () => {
+    const config = setup("old-state", false);
+    const objects = recordedObjects().slice(3, 4);
+    await writeLake(config.lakeDir, objects);
+    await prepareLake(config.lakeDir);
+    const old = await DuckDBRunner.open(stateDatabasePath(config.lakeDir));
+    await old.query(
+      "create table raw_objects (object_key varchar); create table state_version as select 1 as version",
+    );
+    old.close();
+    const summary = await run(config);
+    expect(summary.ok).toBe(true);
+    expect(summary.stage.objectsStaged).toBe(1);
+    expect(summary.parquet.get("rsvps")?.rows).toBe(expectedLake(objects).distinctRsvpIds);
   });
 
   test("checksums over the Parquet files of an empty lake are zero", async () => {

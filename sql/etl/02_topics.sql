@@ -18,8 +18,8 @@ copy (
         from rsvp_versions
     ),
 
-    -- The window sorts narrow rows only; the topic lists (the bulk of the data) are fetched
-    -- for the winners afterwards, which is several times faster than sorting them along.
+    -- The window sorts narrow rows only; the topic lists (the bulk of the data) are fetched and
+    -- parsed for the winners afterwards, which is several times faster than sorting them along.
     groups_latest_messages as (
         select object_key, line_number
         from versions
@@ -30,7 +30,13 @@ copy (
     ),
 
     groups_latest as (
-        select object_key, line_number, mtime_ms, group_id, group_topics
+        select
+            object_key,
+            line_number,
+            mtime_ms,
+            group_id,
+            from_json(group_topics_json, '[{"urlkey": "VARCHAR", "topic_name": "VARCHAR"}]')
+                as group_topics,
         from rsvp_versions
         semi join groups_latest_messages using (object_key, line_number)
     ),
