@@ -15,6 +15,14 @@ import { committedOffsets, sendInChunks } from "./kafka_io.ts";
 import { Merger, readMergerCheckpoint } from "./merger.ts";
 import { decodePartial } from "./partials.ts";
 
+/** Attempts at reading the merge checkpoint before the process gives up. */
+const LOAD_ATTEMPTS_MAX = 5;
+const LOAD_RETRY_MS = 500;
+/** Upper bound of the gap between two snapshots. */
+const SNAPSHOT_GAP_MS_MAX = 25;
+/** Commits of the partials offset, at most this often unless finals were published. */
+const COMMIT_INTERVAL_MS = 1000;
+
 /** Options for {@linkcode MergeStage}. */
 export interface MergeStageOptions {
   kafka: Kafka;
@@ -47,6 +55,7 @@ export class MergeStage {
   #replayUntil = 0;
   #nextInput = 0;
   #lastSnapshot = Number.NEGATIVE_INFINITY;
+  #lastCommit = Number.NEGATIVE_INFINITY;
   #chain: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setInterval> | undefined;
 
@@ -63,9 +72,13 @@ export class MergeStage {
     this.#admin = kafka.admin();
   }
 
-  /** The least wall-clock time between two snapshots: a fraction of the emit interval. */
+  /**
+   * The least wall-clock time between two snapshots. Workers already pace their live data at
+   * `STREAM_EMIT_MS`; this only coalesces messages from several instances arriving together,
+   * so it stays short (a longer gap would hold back the data that just arrived).
+   */
   get #snapshotGapMs(): number {
-    return Math.max(10, this.#o.stream.emitMs / 4);
+    return Math.min(SNAPSHOT_GAP_MS_MAX, Math.max(1, this.#o.stream.emitMs / 4));
   }
 
   /** Whether this instance is the active merger now. */
@@ -81,7 +94,7 @@ export class MergeStage {
     });
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = (payload.memberAssignment[this.#o.partialsTopic] ?? []).includes(0);
-      this.#merger = mine ? this.#load() : undefined;
+      this.#merger = mine ? this.#loadWithRetries() : undefined;
       this.#o.log.info("merge stage assignment", { active: mine });
       this.#o.metrics.gauge("stream_merge_active", "1 when this instance merges").set(mine ? 1 : 0);
     });
@@ -103,6 +116,25 @@ export class MergeStage {
       this.#producer.disconnect(),
       this.#admin.disconnect(),
     ]);
+  }
+
+  /**
+   * {@linkcode #load} with bounded retries; after the last failure the process is told to
+   * stop (and this instance merges nothing meanwhile).
+   */
+  async #loadWithRetries(): Promise<Merger> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#load();
+      } catch (error) {
+        this.#o.log.warn("opening the merge stage failed", { attempt, error });
+        if (attempt >= LOAD_ATTEMPTS_MAX) {
+          this.#o.onFatal?.(error as Error);
+          return new Promise<Merger>(() => {}); // never resolves: the process is stopping
+        }
+        await Bun.sleep(LOAD_RETRY_MS * attempt);
+      }
+    }
   }
 
   /** A fresh merger, restored from the committed checkpoint when there is one. */
@@ -205,7 +237,10 @@ export class MergeStage {
         .counter("stream_snapshots_total", "Snapshot stats messages sent")
         .inc(out.length - finals.length);
     }
-    if (!commit) return;
+    // Every final is followed by a commit; otherwise at most once a second, so the round trip
+    // does not hold up the next batch.
+    if (!commit || (finals.length === 0 && now - this.#lastCommit < COMMIT_INTERVAL_MS)) return;
+    this.#lastCommit = now;
     const { offset, metadata } = merger.checkpoint(this.#nextInput);
     try {
       await this.#consumer.commitOffsets([

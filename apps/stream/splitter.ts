@@ -16,6 +16,11 @@ import { PartitionWorker, readCheckpoint } from "./partition_worker.ts";
 
 /** Closed slots queued across partitions before a batch waits for them to be sent. */
 const CLOSED_SLOTS_QUEUED_MAX = 512;
+/** Attempts at reading a new partition's checkpoint before the process gives up. */
+const LOAD_ATTEMPTS_MAX = 5;
+const LOAD_RETRY_MS = 500;
+/** Commits of the raw offsets, at most this often (a restart re-reads from the window start anyway). */
+const COMMIT_INTERVAL_MS = 1000;
 /** A partition further behind than this many records keeps no live deltas (catch-up). */
 const LIVE_LAG_RECORDS_MAX = 5000;
 
@@ -55,6 +60,7 @@ export class Splitter {
   #timers: ReturnType<typeof setInterval>[] = [];
   #generation = 0;
   #batch: Promise<void> = Promise.resolve();
+  #lastCommit = Number.NEGATIVE_INFINITY;
 
   constructor(options: SplitterOptions) {
     this.#o = options;
@@ -104,7 +110,9 @@ export class Splitter {
     // Pause first and commit while still in the group: after stop() commits are refused.
     this.#consumer.pause([{ topic: this.#o.rawTopic }]);
     await this.#batch;
-    await this.flush().catch((error) => this.#o.log.warn("final flush failed", { error }));
+    await this.flush({ commit: true }).catch((error) => {
+      this.#o.log.warn("final flush failed", { error });
+    });
     await this.#consumer.stop();
     await Promise.allSettled([
       this.#consumer.disconnect(),
@@ -142,12 +150,34 @@ export class Splitter {
       .gauge("stream_partitions_assigned", "Raw partitions owned")
       .set(partitions.length);
     if (added.length === 0) return;
-    const loaded = this.#load(added, generation);
+    const loaded = this.#loadWithRetries(added, generation);
     for (const partition of added) {
       this.#loading.set(
         partition,
         loaded.then((workers) => workers.get(partition)),
       );
+    }
+  }
+
+  /**
+   * {@linkcode #load} with bounded retries (a broker restart, metadata not there yet); after
+   * the last failure the process is told to stop, so its supervisor restarts it.
+   */
+  async #loadWithRetries(
+    partitions: number[],
+    generation: number,
+  ): Promise<Map<number, PartitionWorker>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#load(partitions, generation);
+      } catch (error) {
+        this.#o.log.warn("opening partitions failed", { partitions, attempt, error });
+        if (attempt >= LOAD_ATTEMPTS_MAX) {
+          this.#o.onFatal?.(error as Error);
+          return new Map();
+        }
+        await Bun.sleep(LOAD_RETRY_MS * attempt);
+      }
     }
   }
 
@@ -237,12 +267,12 @@ export class Splitter {
   }
 
   /** Sends every worker's closed and live slots and progress, then commits. Serialised. */
-  flush(): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#flush());
+  flush(options: { commit?: boolean } = {}): Promise<void> {
+    this.#chain = this.#chain.then(() => this.#flush(options.commit ?? false));
     return this.#chain;
   }
 
-  async #flush(): Promise<void> {
+  async #flush(forceCommit: boolean): Promise<void> {
     const messages: Message[] = [];
     const commits: { topic: string; partition: number; offset: string; metadata: string }[] = [];
     const push = (message: PartialMessage) =>
@@ -268,7 +298,11 @@ export class Splitter {
         .counter("stream_partials_sent_total", "Partial messages sent")
         .inc(messages.length);
     }
-    if (commits.length === 0) return;
+    const now = this.#o.now();
+    if (commits.length === 0 || (!forceCommit && now - this.#lastCommit < COMMIT_INTERVAL_MS)) {
+      return;
+    }
+    this.#lastCommit = now;
     try {
       // Only after the sends: a restart then re-reads whatever these slots depend on.
       await this.#consumer.commitOffsets(commits);

@@ -37,6 +37,8 @@ const log = createLogger("stream-test", { level: "warn" });
 /** kafkajs logs every rebalance step as an error; the tests assert on results instead. */
 const quiet = createLogger("stream-test-kafka", { write: () => {} });
 let kafka: Kafka;
+/** Consumer groups this run used, deleted at the end with the topics. */
+const groups: string[] = [];
 
 /** The environment of one stream deployment (its own group, partials and stats topics). */
 function deployment(name: string, extra: Env = {}): Env {
@@ -46,7 +48,7 @@ function deployment(name: string, extra: Env = {}): Env {
     TOPIC_RAW_PARTITIONS: String(TEST_PARTITIONS),
     TOPIC_STATS: uniqueName(`${PREFIX}-${name}-stats`),
     TOPIC_STREAM_PARTIALS: uniqueName(`${PREFIX}-${name}-partials`),
-    STREAM_GROUP: uniqueName(`test-stream-${name}`),
+    STREAM_GROUP: track(uniqueName(`test-stream-${name}`)),
     STREAM_SLOT_MS: String(SLOT_MS),
     STREAM_WINDOW_MS: String(SLOT_MS * WINDOW_SLOTS),
     STREAM_ALLOWED_LATENESS_MS: String(OPTIONS.allowedLatenessMs),
@@ -91,7 +93,7 @@ async function readFinals(
   const topic = env.TOPIC_STATS as string;
   // The stream may not have created it yet (a process still starting).
   await ensureTopics(kafka, [{ name: topic, partitions: 1 }], 1);
-  const consumer = kafka.consumer({ groupId: uniqueName("test-stream-reader") });
+  const consumer = kafka.consumer({ groupId: track(uniqueName("test-stream-reader")) });
   const finals: Stats[] = [];
   let snapshots = 0;
   await consumer.connect();
@@ -163,8 +165,15 @@ afterAll(async () => {
   await admin.connect();
   const topics = (await admin.listTopics()).filter((name) => name.startsWith(PREFIX));
   if (topics.length > 0) await admin.deleteTopics({ topics });
+  const all = [...groups, ...groups.map((group) => `${group}-merge`)];
+  await admin.deleteGroups(all).catch(() => {}); // reader groups may not exist: ignore
   await admin.disconnect();
 });
+
+function track(group: string): string {
+  groups.push(group);
+  return group;
+}
 
 describe("apps/stream on Kafka", () => {
   let single: Map<number, Stats>;

@@ -174,9 +174,12 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
     if (done === 0 && n >= records) done = at;
   });
   const processes = Array.from({ length: instances }, () => spawnStream(env));
-  while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) await Bun.sleep(200);
-  for (const child of processes) child.kill("SIGTERM");
-  await Promise.all(processes.map((child) => child.exited));
+  try {
+    while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) await Bun.sleep(200);
+  } finally {
+    for (const child of processes) child.kill("SIGTERM");
+    await Promise.all(processes.map((child) => child.exited));
+  }
   await consumer.disconnect();
   await deleteTopics(kafka, [
     rawTopic,
@@ -219,30 +222,15 @@ async function latency(kafka: Kafka, emitMs: number, seconds: number) {
     }
   });
   const child = spawnStream(env);
-  const lines = await firstLines(syntheticFile(200_000), 200_000);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const started = Date.now();
-  let sent = 0;
-  // 10 records every 10 ms: a steady 1,000 RSVPs/s, each stamped when it is sent.
-  while (Date.now() - started < (seconds + 10) * 1000) {
-    measuring = Date.now() - started > 10_000; // start-up and group join first
-    const now = Date.now();
-    const messages = Array.from({ length: 10 }, () =>
-      rawMessage(lines[sent++ % lines.length] as string, now),
-    );
-    const results = await producer.send({ topic: rawTopic, acks: -1, messages });
-    for (const { partition, baseOffset } of results) {
-      const count = messages.filter((m) => m.partition === partition).length;
-      for (let i = 0; i < count; i++)
-        (receivedAt[partition] as number[])[Number(baseOffset) + i] = now;
-    }
-    await Bun.sleep(Math.max(0, started + (sent / 1000) * 1000 - Date.now()));
+  try {
+    await steadyLoad(kafka, rawTopic, seconds, receivedAt, (on) => {
+      measuring = on;
+    });
+    await Bun.sleep(Math.max(2000, emitMs * 3));
+  } finally {
+    child.kill("SIGTERM");
+    await child.exited;
   }
-  await Bun.sleep(Math.max(2000, emitMs * 3));
-  child.kill("SIGTERM");
-  await child.exited;
-  await producer.disconnect();
   await consumer.disconnect();
   await deleteTopics(kafka, [
     rawTopic,
@@ -266,6 +254,43 @@ async function latency(kafka: Kafka, emitMs: number, seconds: number) {
       load1: loadavg()[0],
     }),
   );
+}
+
+/**
+ * Sends 10 records every 10 ms (a steady 1,000 RSVPs/s), each stamped `received_at` = when it
+ * is sent, recording every record's send time by partition and offset; measurement starts
+ * after 10 s (start-up and group join).
+ */
+async function steadyLoad(
+  kafka: Kafka,
+  topic: string,
+  seconds: number,
+  receivedAt: number[][],
+  measure: (on: boolean) => void,
+): Promise<void> {
+  const lines = await firstLines(syntheticFile(200_000), 200_000);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < (seconds + 10) * 1000) {
+      measure(Date.now() - started > 10_000);
+      const now = Date.now();
+      const messages = Array.from({ length: 10 }, () =>
+        rawMessage(lines[sent++ % lines.length] as string, now),
+      );
+      const results = await producer.send({ topic, acks: -1, messages });
+      for (const { partition, baseOffset } of results) {
+        const count = messages.filter((m) => m.partition === partition).length;
+        const times = receivedAt[partition] as number[];
+        for (let i = 0; i < count; i++) times[Number(baseOffset) + i] = now;
+      }
+      await Bun.sleep(Math.max(0, started + sent - Date.now()));
+    }
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 async function firstLines(file: string, count: number): Promise<string[]> {
