@@ -28,6 +28,7 @@ import { kafkaConfig, PROJECT_ROOT, pathsConfig } from "../../modules/config/mod
 import { createKafka } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+import type { LiveSnapshot } from "./live_state.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -401,6 +402,13 @@ describe("the page on replayed data", () => {
       expect(await page.locator("#query-message").textContent()).not.toMatch(/root:/);
       await waitText(page, "#health-body", new RegExp(streamGroup));
       await waitText(page, "#health-body", /ingest/);
+      // The stream commits a window behind its position and records the position in the
+      // commit metadata: the lag table reads it from there.
+      const state = (await (await fetch(`${dashboardUrl}/api/state`)).json()) as LiveSnapshot;
+      const stream = state.health?.groups.find((group) => group.groupId === streamGroup);
+      expect(
+        stream?.partitions.some((p) => p.position !== null && p.position >= (p.committed ?? 0)),
+      ).toBe(true);
     } finally {
       await close();
     }

@@ -33,8 +33,14 @@ export interface GroupPartitionHealth {
   partition: number;
   /** Committed offset, or null when the group never committed on this partition. */
   committed: number | null;
+  /**
+   * The group's read position when its commit metadata records one (JSON `{"pos": n}`), else
+   * null. The stream commits the offset a restart must re-read from, a window behind what it
+   * has read, and keeps its position there; lag is measured from the position when known.
+   */
+  position: number | null;
   high: number;
-  /** `high - committed`, or the whole partition (`high - low`) with no commit. */
+  /** `high - position`, else `high - committed`, or the whole partition with no commit. */
   lag: number;
 }
 
@@ -152,13 +158,16 @@ export class PipelineHealthMonitor {
           if (!parts.some(({ offset }) => Number(offset) >= 0)) continue;
           const topicEnds = await this.#topicEnds(topic, ends);
           for (const end of topicEnds) {
-            const offset = Number(parts.find((p) => p.partition === end.partition)?.offset ?? -1);
+            const part = parts.find((p) => p.partition === end.partition);
+            const offset = Number(part?.offset ?? -1);
             const committedOffset = offset >= 0 ? offset : null;
-            const lag = end.high - (committedOffset ?? end.low);
+            const position = positionFrom(part?.metadata, committedOffset);
+            const lag = end.high - (position ?? committedOffset ?? end.low);
             partitions.push({
               topic,
               partition: end.partition,
               committed: committedOffset,
+              position,
               high: end.high,
               lag,
             });
@@ -267,7 +276,21 @@ function sumHigh(partitions: readonly TopicPartitionHealth[]): number {
 }
 
 function sumCommitted(partitions: readonly GroupPartitionHealth[]): number {
-  return partitions.reduce((sum, p) => sum + (p.committed ?? 0), 0);
+  return partitions.reduce((sum, p) => sum + (p.position ?? p.committed ?? 0), 0);
+}
+
+/** The read position a commit's metadata records (`{"pos": n}`, n at or after the commit). */
+export function positionFrom(
+  metadata: string | null | undefined,
+  committed: number | null,
+): number | null {
+  if (!metadata || committed === null || metadata.length > 4096) return null;
+  try {
+    const pos = (JSON.parse(metadata) as { pos?: unknown }).pos;
+    return Number.isSafeInteger(pos) && (pos as number) >= committed ? (pos as number) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** An error as one short line. */

@@ -87,16 +87,17 @@ export function healthHtml(health: PipelineHealth | null): string {
   );
   const lagRows = health.groups.flatMap((group) =>
     group.partitions.length === 0
-      ? [[group.groupId, "–", "–", "–", "no commits yet"]]
+      ? [[group.groupId, "–", "–", "–", "–", "no commits yet"]]
       : group.partitions.map((p) => [
           group.groupId,
           `${p.topic}[${p.partition}]`,
           p.committed === null ? "–" : formatNumber(p.committed),
+          p.position === null ? "–" : formatNumber(p.position),
           formatNumber(p.high),
           formatNumber(p.lag),
         ]),
   );
-  const lag = tableHtml(["group", "partition", "committed", "end", "lag"], lagRows);
+  const lag = tableHtml(["group", "partition", "committed", "position", "end", "lag"], lagRows);
   const topics = tableHtml(
     ["topic", "partitions", "last offsets", "messages", "in /s"],
     health.topics.map((t) => [

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { perSecond } from "./pipeline_health.ts";
+import { perSecond, positionFrom } from "./pipeline_health.ts";
 import { scrapeCounters, sumCounters } from "./scrape.ts";
 
 const METRICS = `# HELP ingest_received_total Messages received
@@ -59,5 +59,21 @@ describe("perSecond()", () => {
     expect(perSecond(sample(0, 1), sample(1000, 5), "other")).toBeNull();
     expect(perSecond(sample(1000, 1), sample(1000, 5), "k")).toBeNull();
     expect(perSecond(sample(0, 50), sample(1000, 5), "k")).toBeNull();
+  });
+});
+
+describe("positionFrom()", () => {
+  test("reads the stream's checkpoint position from the commit metadata", () => {
+    expect(positionFrom('{"v":1,"pos":120,"max":1}', 40)).toBe(120);
+    expect(positionFrom('{"pos":40}', 40)).toBe(40);
+  });
+
+  test("is null without metadata, for foreign metadata, or a position behind the commit", () => {
+    expect(positionFrom(null, 5)).toBeNull();
+    expect(positionFrom("", 5)).toBeNull();
+    expect(positionFrom("not json", 5)).toBeNull();
+    expect(positionFrom('{"pos":"7"}', 5)).toBeNull();
+    expect(positionFrom('{"pos":3}', 5)).toBeNull();
+    expect(positionFrom('{"pos":9}', null)).toBeNull();
   });
 });
