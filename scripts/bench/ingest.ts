@@ -41,6 +41,7 @@ interface RunResult {
   latencyMsP99: number;
   peakRssMb: number;
   cpuCores: number;
+  cpuMicrosPerRsvp: number;
   replayCores: number;
   brokerCores: number;
   machineBusyCores: number;
@@ -177,6 +178,8 @@ async function ingestRun(file: string, records: number, settings: KafkaConfig) {
     latencyMsP99: round(metrics.produceLatency.quantile(0.99)),
     peakRssMb: Math.round(peakRss / 1e6),
     cpuCores: round((cpu.user + cpu.system) / 1e6 / seconds),
+    // CPU per RSVP depends less on what else the shared machine runs than throughput does.
+    cpuMicrosPerRsvp: round((cpu.user + cpu.system) / records),
     replayCores: round(replayCores),
     brokerCores: round(brokerCores),
     machineBusyCores: round(machineBusyCores),
