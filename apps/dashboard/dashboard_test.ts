@@ -106,7 +106,10 @@ afterAll(async () => {
   await producer?.disconnect();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+  // Deleting topics can take a while on a loaded broker; a failure is reported, not hidden.
+  await admin
+    .deleteTopics({ topics: Object.values(topics), timeout: 30_000 })
+    .catch((error) => console.error(`could not delete test topics: ${error}`));
   await admin.deleteGroups([lagGroup]).catch(() => {});
   await admin.disconnect();
   rmSync(root, { recursive: true, force: true });

@@ -232,7 +232,9 @@ afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   const created = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
-  await admin.deleteTopics({ topics: created }).catch(() => {});
+  await admin
+    .deleteTopics({ topics: created, timeout: 30_000 })
+    .catch((error) => console.error(`could not delete test topics: ${error}`));
   await admin.deleteGroups([streamGroup, `${streamGroup}-merge`, archiveGroup]).catch(() => {});
   await admin.disconnect();
   rmSync(root, { recursive: true, force: true });

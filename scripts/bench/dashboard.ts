@@ -266,7 +266,9 @@ async function main(): Promise<void> {
     await producer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => {});
+    await admin
+      .deleteTopics({ topics: Object.values(topics), timeout: 30_000 })
+      .catch((error) => console.error(`bench: could not delete its topics: ${error}`));
     await admin.disconnect();
     rmSync(lake, { recursive: true, force: true });
   }
