@@ -39,6 +39,7 @@ export class EventClock {
   #maxTime = Number.NEGATIVE_INFINITY;
   #anchorTime = Number.NEGATIVE_INFINITY;
   #anchorWall = Number.NEGATIVE_INFINITY;
+  #closedEnd = Number.NEGATIVE_INFINITY;
 
   constructor(options: EventClockOptions) {
     this.slotMs = positiveInteger("EventClock", "slotMs", options.slotMs);
@@ -68,7 +69,7 @@ export class EventClock {
 
   /** Slots before this one are closed; `-Infinity` before any event. */
   get closedEnd(): number {
-    return Math.floor(this.watermark / this.slotMs);
+    return this.#closedEnd;
   }
 
   /** The slot of a time. */
@@ -78,7 +79,13 @@ export class EventClock {
 
   /** Whether an event at `time` would be late now. */
   isLate(time: number): boolean {
-    return this.slotOf(time) < this.closedEnd;
+    return Math.floor(time / this.slotMs) < this.#closedEnd;
+  }
+
+  #setMax(time: number): void {
+    this.#maxTime = time;
+    // Cached: it is read for every event, and changes only when the latest time does.
+    this.#closedEnd = Math.floor((time - this.allowedLatenessMs) / this.slotMs);
   }
 
   /**
@@ -92,7 +99,7 @@ export class EventClock {
       this.#anchorTime = this.#maxTime;
       return false;
     }
-    if (time > this.#maxTime) this.#maxTime = time;
+    if (time > this.#maxTime) this.#setMax(time);
     this.#anchorTime = this.#maxTime;
     this.#anchorWall = now;
     return true;
@@ -112,7 +119,7 @@ export class EventClock {
   /** Moves the clock to `time` if that is later (a restored checkpoint, or a followed clock). */
   advanceTo(time: number): boolean {
     if (!(time > this.#maxTime)) return false;
-    this.#maxTime = time;
+    this.#setMax(time);
     return true;
   }
 

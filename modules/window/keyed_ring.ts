@@ -421,6 +421,13 @@ export class KeyedRing {
     return sum;
   }
 
+  /** (slot, key) entries stored across the held slots. */
+  get entries(): number {
+    let entries = 0;
+    for (let pos = 0; pos < this.#capacity; pos++) entries += this.#sizes[pos] as number;
+    return entries;
+  }
+
   /** Bytes held by the typed arrays (slots, totals, key table), for the benchmark. */
   get bytes(): number {
     let bytes = this.#totals.byteLength + this.#sizes.byteLength + this.#overflow.byteLength;

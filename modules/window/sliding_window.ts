@@ -71,6 +71,8 @@ export class SlidingWindow {
   readonly windowSlots: number;
   readonly emitMs: number;
   #late = 0;
+  /** The closed end last acted on (the rings' own, cached for the per-event check). */
+  #closedEnd = Number.NEGATIVE_INFINITY;
   #updated = false;
   #lastEmit = Number.NEGATIVE_INFINITY;
   #onClose: ((view: WindowView) => void) | undefined;
@@ -112,9 +114,10 @@ export class SlidingWindow {
       this.#updated = true;
       return -1;
     }
-    this.#closeTo(this.clock.closedEnd);
+    const end = this.clock.closedEnd;
+    if (end > this.#closedEnd) this.#closeTo(end);
     this.#updated = true;
-    return this.clock.slotOf(time);
+    return Math.floor(time / this.clock.slotMs);
   }
 
   /** Adds `delta` to counter `metric` of an accepted event's slot. */
@@ -151,6 +154,7 @@ export class SlidingWindow {
 
   #closeTo(end: number): void {
     if (!Number.isFinite(end)) return;
+    this.#closedEnd = end;
     const from = this.counters.closedEnd;
     if (Number.isNaN(from)) {
       // The first event starts the rings: nothing was counted before it, so nothing closes.

@@ -58,6 +58,7 @@ function run(liveClock: "wall" | "stream"): {
   closes: number;
   updates: number;
   bytes: number;
+  entries: number;
 } {
   let closes = 0;
   let updates = 0;
@@ -90,7 +91,7 @@ function run(liveClock: "wall" | "stream"): {
     if ((i & 1023) === 0) window.tick(liveClock === "wall" ? performance.now() : time);
   }
   const seconds = (performance.now() - began) / 1000;
-  return { seconds, closes, updates, bytes: ring.bytes };
+  return { seconds, closes, updates, bytes: ring.bytes, entries: ring.entries };
 }
 
 function median(liveClock: "wall" | "stream") {
@@ -119,7 +120,8 @@ console.log(
     closesWithTopK: last.closes,
     liveUpdates: last.updates,
     ringBytes: last.bytes,
-    bytesPerKey: Math.round(last.bytes / keysCount),
+    slotKeyEntries: last.entries,
+    bytesPerSlotKeyEntry: Math.round(last.bytes / last.entries),
     eventsPerSecondMedianLiveEvery100msStreamTime: Math.round(streamMedian),
     target: 5_000_000,
     met: wallMedian >= 5_000_000,
