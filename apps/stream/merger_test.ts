@@ -130,14 +130,18 @@ describe("Merger", () => {
       [0, data(1)],
       [1, withoutLabel],
     ];
-    messages.forEach(([slot, d], offset) => first.addSlot(0, slot, d, offset));
+    messages.forEach(([slot, d], offset) => {
+      first.addSlot(0, slot, d, offset);
+    });
     first.addReport(report(0, 5));
     close(first);
     const { offset, metadata } = first.checkpoint(2);
     const second = merger(1, 100, options);
     const saved = readMergerCheckpoint(metadata);
     second.restore(saved?.checkpoint as NonNullable<typeof saved>["checkpoint"] & object);
-    messages.slice(offset).forEach(([slot, d], i) => second.addSlot(0, slot, d, offset + i));
+    messages.slice(offset).forEach(([slot, d], i) => {
+      second.addSlot(0, slot, d, offset + i);
+    });
     second.addReport(report(0, 6));
     const [final] = close(second);
     expect(final?.window.end).toBe(6000); // the window [2, 6) holds slot 1's RSVP no more...

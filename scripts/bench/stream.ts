@@ -155,6 +155,9 @@ async function readStats(kafka: Kafka, topic: string, onStats: (stats: Stats, at
   return consumer;
 }
 
+/** Reader groups of the current run, deleted with it. */
+const readers: string[] = [];
+
 const covered = (stats: Stats) => stats.progress.partitions.reduce((sum, p) => sum + p.offset, 0);
 
 async function throughput(kafka: Kafka, records: number, instances: number) {
@@ -181,11 +184,7 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
     await Promise.all(processes.map((child) => child.exited));
   }
   await consumer.disconnect();
-  await deleteTopics(kafka, [
-    rawTopic,
-    env.TOPIC_STATS as string,
-    env.TOPIC_STREAM_PARTIALS as string,
-  ]);
+  await cleanUp(kafka, env, rawTopic);
   const seconds = (done - started) / 1000;
   console.log(
     JSON.stringify({
@@ -232,11 +231,7 @@ async function latency(kafka: Kafka, emitMs: number, seconds: number) {
     await child.exited;
   }
   await consumer.disconnect();
-  await deleteTopics(kafka, [
-    rawTopic,
-    env.TOPIC_STATS as string,
-    env.TOPIC_STREAM_PARTIALS as string,
-  ]);
+  await cleanUp(kafka, env, rawTopic);
   samples.sort((a, b) => a - b);
   const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))];
   console.log(
@@ -302,10 +297,14 @@ async function firstLines(file: string, count: number): Promise<string[]> {
   return out;
 }
 
-async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+/** Deletes a run's topics and consumer groups (the readers' groups included). */
+async function cleanUp(kafka: Kafka, env: Env, rawTopic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  const topics = [rawTopic, env.TOPIC_STATS as string, env.TOPIC_STREAM_PARTIALS as string];
   await admin.deleteTopics({ topics }).catch(() => {});
+  const group = env.STREAM_GROUP as string;
+  await admin.deleteGroups([group, `${group}-merge`, ...readers.splice(0)]).catch(() => {});
   await admin.disconnect();
 }
 
