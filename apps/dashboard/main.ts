@@ -4,8 +4,8 @@
  * the SSE stream, the batch panels, the pipeline-health panel and the read-only query API.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import {
+  commandLine,
   dashboardConfig,
   exitOnConfigError,
   kafkaConfig,
@@ -35,21 +35,15 @@ DASHBOARD_QUERY_TIMEOUT_MS, DASHBOARD_QUERY_ROWS_MAX, DASHBOARD_QUERY_MEMORY_MB,
 DASHBOARD_QUERY_CONCURRENCY, DASHBOARD_QUERY_SQL_BYTES; KAFKA_BROKERS, TOPIC_STATS, LAKE_DIR.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      help: { type: "boolean", short: "h" },
+  const cli = commandLine({
+    help: HELP,
+    flags: {
+      host: { env: "DASHBOARD_HOST", type: "string" },
+      port: { env: "DASHBOARD_PORT", type: "string" },
     },
-    strict: true,
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const env = { ...process.env };
-  if (values.host) env.DASHBOARD_HOST = values.host;
-  if (values.port) env.DASHBOARD_PORT = values.port;
+  if (cli === undefined) return;
+  const { env } = cli;
   const config = exitOnConfigError(() => dashboardConfig(env));
   const kafka = exitOnConfigError(() => kafkaConfig(env));
   const paths = exitOnConfigError(() => pathsConfig(env));

@@ -4,8 +4,7 @@
  * or a seeded synthetic stream at ws://HOST:PORT/2/rsvps and as HTTP chunked JSON lines at the
  * same path. Also writes synthetic JSONL files for benchmarks.
  */
-import { parseArgs } from "node:util";
-import { exitOnConfigError, replayConfig } from "../../modules/config/mod.ts";
+import { commandLine, exitOnConfigError, replayConfig } from "../../modules/config/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { STREAM_PATH, startReplayServer } from "./server.ts";
 import { sourceFromConfig } from "./source.ts";
@@ -35,34 +34,23 @@ Also: REPLAY_HOST (127.0.0.1), REPLAY_CLIENT_BUFFER_BYTES (4194304: a client fur
 is dropped in timed modes; at max rate the server waits for it instead). /healthz, /metrics.`;
 
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      port: { type: "string" },
-      source: { type: "string" },
-      rate: { type: "string" },
-      "keep-time": { type: "boolean" },
-      "no-loop": { type: "boolean" },
-      seed: { type: "string" },
-      write: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean", short: "h" },
+  const cli = commandLine({
+    help: HELP,
+    flags: {
+      port: { env: "REPLAY_PORT", type: "string" },
+      source: { env: "REPLAY_SOURCE", type: "string" },
+      rate: { env: "REPLAY_RATE", type: "string" },
+      "keep-time": { env: "REPLAY_KEEP_TIME", type: "boolean", value: "1" },
+      "no-loop": { env: "REPLAY_LOOP", type: "boolean", value: "0" },
+      seed: { env: "REPLAY_SEED", type: "string" },
     },
-    strict: true,
+    extra: { write: { type: "string" }, out: { type: "string" } },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const env = { ...process.env };
-  if (values.port) env.REPLAY_PORT = values.port;
-  if (values.source) env.REPLAY_SOURCE = values.source;
-  if (values.rate) env.REPLAY_RATE = values.rate;
-  if (values["keep-time"]) env.REPLAY_KEEP_TIME = "1";
-  if (values["no-loop"]) env.REPLAY_LOOP = "0";
-  if (values.seed) env.REPLAY_SEED = values.seed;
-  if (values.write !== undefined) {
+  if (cli === undefined) return;
+  const { env, values } = cli;
+  if (typeof values.write === "string") {
     env.REPLAY_SOURCE = "synthetic";
-    return void writeFile(values.write, values.out, env);
+    return void writeFile(values.write, values.out as string | undefined, env);
   }
   const log = createLogger("replay");
   const config = exitOnConfigError(() => replayConfig(env));

@@ -3,8 +3,12 @@
  * apps/stream: raw RSVPs -> windowed analytics -> versioned stats messages. Run one or more
  * instances with the same STREAM_GROUP; see docs/stream.md.
  */
-import { parseArgs } from "node:util";
-import { exitOnConfigError, kafkaConfig, streamConfig } from "../../modules/config/mod.ts";
+import {
+  commandLine,
+  exitOnConfigError,
+  kafkaConfig,
+  streamConfig,
+} from "../../modules/config/mod.ts";
 import { createKafka } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { startStream } from "./processor.ts";
@@ -33,27 +37,18 @@ STREAM_SESSION_TIMEOUT_MS (30000), STREAM_LOG_INTERVAL_MS (10000), and the KAFKA
 settings. Counters are logged as one JSON line every STREAM_LOG_INTERVAL_MS.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      group: { type: "string" },
-      time: { type: "string" },
-      "emit-ms": { type: "string" },
-      "window-ms": { type: "string" },
-      from: { type: "string" },
-      help: { type: "boolean", short: "h" },
+  const cli = commandLine({
+    help: HELP,
+    flags: {
+      group: { env: "STREAM_GROUP", type: "string" },
+      time: { env: "STREAM_TIME", type: "string" },
+      "emit-ms": { env: "STREAM_EMIT_MS", type: "string" },
+      "window-ms": { env: "STREAM_WINDOW_MS", type: "string" },
+      from: { env: "STREAM_START", type: "string" },
     },
-    strict: true,
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const env = { ...process.env };
-  if (values.group) env.STREAM_GROUP = values.group;
-  if (values.time) env.STREAM_TIME = values.time;
-  if (values["emit-ms"]) env.STREAM_EMIT_MS = values["emit-ms"];
-  if (values["window-ms"]) env.STREAM_WINDOW_MS = values["window-ms"];
-  if (values.from) env.STREAM_START = values.from;
+  if (cli === undefined) return;
+  const { env } = cli;
   const config = exitOnConfigError(() => ({ kafka: kafkaConfig(env), stream: streamConfig(env) }));
   const log = createLogger("stream");
   const kafka = createKafka(config.kafka, { clientSuffix: "stream", logger: log });

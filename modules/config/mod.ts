@@ -11,6 +11,7 @@
 export type { Env } from "./_env.ts";
 export * from "./archive.ts";
 export * from "./aws.ts";
+export * from "./command_line.ts";
 export * from "./config_error.ts";
 export * from "./dashboard.ts";
 export * from "./database.ts";
