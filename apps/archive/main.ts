@@ -2,11 +2,12 @@
 /**
  * make archive: the raw topic -> the lake (a local directory, S3, or Kinesis Firehose).
  *
- *   bun apps/archive/main.ts [--help]
+ *   bun apps/archive/main.ts [--sink local|s3|firehose] [--help]
  */
 import {
   archiveConfig,
   awsConfig,
+  commandLine,
   exitOnConfigError,
   kafkaConfig,
   pathsConfig,
@@ -17,14 +18,14 @@ import { Archiver } from "./archiver.ts";
 import { createSink } from "./create_sink.ts";
 import { archiveMetrics } from "./metrics.ts";
 
-const HELP = `Usage: bun apps/archive/main.ts        (make archive)
+const HELP = `Usage: bun apps/archive/main.ts [--sink local|s3|firehose]        (make archive)
 
 Consumes the raw topic (TOPIC_RAW) in its own consumer group and writes every message, one per
 line, to the lake: raw/YYYY/MM/DD/HH/<topic>+p<partition>+<first>-<last>.jsonl by ingest hour
 (UTC). Offsets are committed only once a chunk is durable. Local and S3: exactly once per
 message. Firehose: at least once (the ETL drops duplicates by rsvp_id). See docs/archive.md.
 
-Settings (environment):
+Settings (environment; --sink overrides ARCHIVE_SINK):
   ARCHIVE_SINK                local (default), s3 or firehose
   LAKE_DIR                    local lake root (default data/lake)
   S3_BUCKET, S3_PREFIX        bucket and key prefix when ARCHIVE_SINK=s3
@@ -44,15 +45,17 @@ Settings (environment):
   KAFKA_BROKERS, TOPIC_RAW    Kafka brokers and the raw topic`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    console.log(HELP);
-    return;
-  }
+  const cli = commandLine({
+    help: HELP,
+    flags: { sink: { env: "ARCHIVE_SINK", type: "string" } },
+  });
+  if (cli === undefined) return;
+  const { env } = cli;
   const { archive, kafka, paths, aws } = exitOnConfigError(() => ({
-    archive: archiveConfig(),
-    kafka: kafkaConfig(),
-    paths: pathsConfig(),
-    aws: awsConfig(),
+    archive: archiveConfig(env),
+    kafka: kafkaConfig(env),
+    paths: pathsConfig(env),
+    aws: awsConfig(env),
   }));
   const log = createLogger("archive");
   const metrics = archiveMetrics();
