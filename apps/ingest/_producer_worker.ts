@@ -6,7 +6,7 @@
 import { CompressionTypes, type Producer } from "kafkajs";
 import type { KafkaConfig } from "../../modules/config/mod.ts";
 import { createKafka } from "../../modules/kafka/mod.ts";
-import { createLogger } from "../../modules/log/mod.ts";
+import { createLogger, type LogLevel } from "../../modules/log/mod.ts";
 import { type PackedBatch, unpackBatch } from "./_batch_codec.ts";
 import { isRetriable } from "./pump.ts";
 
@@ -21,7 +21,8 @@ export type FromWorker =
   | { type: "ready" }
   | { type: "sent"; id: number }
   | { type: "failed"; id?: number; name: string; message: string; retriable: boolean }
-  | { type: "closed" };
+  | { type: "closed" }
+  | { type: "log"; level: LogLevel; msg: string; fields: Record<string, unknown> };
 
 /**
  * The producer's own retry schedule. Idempotent kafkajs producers retry retriable errors
@@ -41,6 +42,18 @@ declare const self: Worker;
 let producer: Producer | undefined;
 let settings: KafkaConfig | undefined;
 
+/**
+ * kafkajs's log lines go to the main thread, whose logger decides what is written (its level,
+ * its destination), as they would if the producer ran there.
+ */
+const forward = createLogger("ingest", {
+  level: "debug",
+  write(line) {
+    const { level, msg, time: _time, service: _service, ...fields } = JSON.parse(line);
+    self.postMessage({ type: "log", level, msg, fields } satisfies FromWorker);
+  },
+});
+
 function failure(error: unknown, id?: number): FromWorker {
   const { name, message } = error instanceof Error ? error : new Error(String(error));
   return { type: "failed", id, name, message, retriable: isRetriable(error) };
@@ -48,7 +61,7 @@ function failure(error: unknown, id?: number): FromWorker {
 
 async function init(config: KafkaConfig): Promise<void> {
   settings = config;
-  const kafka = createKafka(config, { clientSuffix: "ingest", logger: createLogger("ingest") });
+  const kafka = createKafka(config, { clientSuffix: "ingest", logger: forward });
   // One request in flight: with idempotence this keeps every partition in order across retries.
   producer = kafka.producer({
     idempotent: true,

@@ -63,7 +63,7 @@ export interface Ingest {
  * @throws When Kafka cannot be reached at start (the caller retries or exits).
  */
 export async function startIngest(options: StartIngestOptions): Promise<Ingest> {
-  const sink = await connectKafkaSink(options.kafka, options.kafkaConfig);
+  const sink = await connectKafkaSink(options.kafka, options.kafkaConfig, options.log);
   const run = new IngestRun(options, sink);
   run.start();
   return run;

@@ -107,4 +107,27 @@ describe("apps/ingest against the real broker and the replay server", () => {
       [kafkaSettings.stats.name]: 1,
     });
   }, 60_000);
+
+  test("a non-retriable Kafka error stops ingest with that error and nothing counted as durable", async () => {
+    const kafkaSettings = testKafkaConfig("fatal");
+    // One partition and 8 MB batches: the whole recording (4.2 MB) goes as one partition batch,
+    // which the broker refuses (message.max.bytes is 1 MiB): MESSAGE_TOO_LARGE, not retriable.
+    kafkaSettings.raw.partitions = 1;
+    created.push(kafkaSettings);
+    const config = testIngestConfig(startReplay(), {
+      batchRecordsMax: 5000,
+      batchBytesMax: 8_000_000,
+      batchLingerMs: 1500,
+      bufferRecordsMax: 5000,
+    });
+    const ingest = await startIngest({ config, kafkaConfig: kafkaSettings, kafka, log });
+    const failure = await ingest.done.then(
+      () => new Error("ingest ended without an error"),
+      (error: unknown) => error as Error,
+    );
+    expect(failure.message).toContain("larger than the max message size");
+    expect(ingest.durablePosition()).toBe(0);
+    expect(ingest.position()).toBe(lines.length);
+    expect(await ingest.stop(1000)).toBe(false);
+  }, 60_000);
 });

@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../modules/config/mod.ts";
 import { ensureTopics, projectTopics } from "../../modules/kafka/mod.ts";
+import type { Logger } from "../../modules/log/mod.ts";
 import { packBatch, transferables } from "./_batch_codec.ts";
 import type { FromWorker, ToWorker } from "./_producer_worker.ts";
 import type { IngestRecord } from "./record.ts";
@@ -32,14 +33,18 @@ export class SendError extends Error {
 /**
  * Creates the project's topics (explicit partitions and replication, never broker
  * auto-create), reads the raw topic's partition count and starts the producer thread with an
- * idempotent, `acks=all` producer.
+ * idempotent, `acks=all` producer, whose kafkajs log lines go to `log`.
  *
  * @throws When Kafka cannot be reached or a topic has fewer partitions than configured.
  */
-export async function connectKafkaSink(kafka: Kafka, config: KafkaConfig): Promise<KafkaSink> {
+export async function connectKafkaSink(
+  kafka: Kafka,
+  config: KafkaConfig,
+  log: Logger,
+): Promise<KafkaSink> {
   await ensureTopics(kafka, projectTopics(config), config.replicationFactor);
   const rawPartitions = await partitionCount(kafka, config.raw.name);
-  const thread = new ProducerThread();
+  const thread = new ProducerThread(log);
   await thread.call({ type: "init", config }, "ready").catch((error: unknown) => {
     thread.terminate();
     throw error;
@@ -54,36 +59,47 @@ export async function connectKafkaSink(kafka: Kafka, config: KafkaConfig): Promi
   };
 }
 
-/** The worker running the producer, and the one request waiting for its reply. */
+/** The worker running the producer, and the requests waiting for its replies. */
 class ProducerThread {
   #worker = new Worker(new URL("./_producer_worker.ts", import.meta.url).href);
-  #waiting: ((reply: FromWorker) => void) | undefined;
+  /** Sends by id; the pump has one in flight, but shutdown may overlap it with a disconnect. */
+  #sends = new Map<number, (reply: FromWorker) => void>();
+  #lifecycle: ((reply: FromWorker) => void) | undefined;
   #nextId = 0;
 
-  constructor() {
+  constructor(log: Logger) {
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      waiting?.(event.data);
+      const reply = event.data;
+      if (reply.type === "log") return log[reply.level](reply.msg, reply.fields);
+      const id = "id" in reply ? reply.id : undefined;
+      const waiter = id === undefined ? this.#lifecycle : this.#sends.get(id);
+      if (id === undefined) this.#lifecycle = undefined;
+      else this.#sends.delete(id);
+      waiter?.(reply);
     };
-    // A crashed producer thread fails the pending send for good: the process exits non-zero.
+    // A crashed producer thread fails what waits for good: the process exits non-zero.
     this.#worker.onerror = (event: ErrorEvent) => {
-      const waiting = this.#waiting;
-      this.#waiting = undefined;
-      waiting?.({ type: "failed", name: "WorkerError", message: event.message, retriable: false });
+      const crash: FromWorker = {
+        type: "failed",
+        name: "WorkerError",
+        message: event.message,
+        retriable: false,
+      };
+      for (const waiter of [...this.#sends.values(), this.#lifecycle]) waiter?.(crash);
+      this.#sends.clear();
+      this.#lifecycle = undefined;
     };
   }
 
-  /** Sends one batch; the pump never has two in flight, so one waiter is enough. */
+  /** Sends one batch, resolving once Kafka acknowledged it. */
   send(batch: readonly IngestRecord[]): Promise<void> {
     const id = this.#nextId++;
     const packed = packBatch(batch);
     return new Promise((resolve, reject) => {
-      this.#waiting = (reply) => {
-        if (reply.type === "sent" && reply.id === id) resolve();
-        else if (reply.type === "failed") reject(errorOf(reply));
-        else reject(new Error(`Cannot send batch ${id}: unexpected reply ${reply.type}`));
-      };
+      this.#sends.set(id, (reply) => {
+        if (reply.type === "sent") resolve();
+        else reject(reply.type === "failed" ? errorOf(reply) : new Error(`got ${reply.type}`));
+      });
       const message: ToWorker = { type: "send", id, batch: packed };
       this.#worker.postMessage(message, transferables(packed));
     });
@@ -93,10 +109,10 @@ class ProducerThread {
   call(message: ToWorker, expect: FromWorker["type"]): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#waiting = undefined;
+        this.#lifecycle = undefined;
         reject(new Error(`Producer thread gave no ${expect} within ${WORKER_REPLY_MS_MAX} ms`));
       }, WORKER_REPLY_MS_MAX);
-      this.#waiting = (reply) => {
+      this.#lifecycle = (reply) => {
         clearTimeout(timer);
         if (reply.type === expect) resolve();
         else reject(reply.type === "failed" ? errorOf(reply) : new Error(`got ${reply.type}`));
