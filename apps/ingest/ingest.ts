@@ -112,7 +112,10 @@ class IngestRun implements Ingest {
         sleep: (ms) => Bun.sleep(ms),
         random,
       },
-      { acked: (batch) => this.#acked(batch), failed: (...args) => this.#sendFailed(...args) },
+      {
+        acked: (batch, sendMs) => this.#acked(batch, sendMs),
+        failed: (...args) => this.#sendFailed(...args),
+      },
     );
     this.#client = new StreamClient({
       url: config.streamUrl,
@@ -200,8 +203,9 @@ class IngestRun implements Ingest {
     if (this.#pausedAt === undefined && this.#buffer.above(BUFFER_HOLD_RATIO)) this.#hold();
   }
 
-  #acked(batch: readonly IngestRecord[]): void {
+  #acked(batch: readonly IngestRecord[], sendMs: number): void {
     const ackedAt = this.#now();
+    this.metrics.sendLatency.add(sendMs);
     let raw = 0;
     for (const record of batch) {
       if (record.kind === "raw") raw++;

@@ -78,6 +78,12 @@ describe("apps/ingest against the real broker and the replay server", () => {
     expect(metrics["ingest_rejected_total{reason=not-json}"]).toBe(1);
     expect(metrics.ingest_backpressure_pauses_total).toBeGreaterThan(0);
     expect(metrics.ingest_buffer_records).toBe(0);
+    expect(metrics.ingest_stream_position).toBe(lines.length);
+    expect(metrics["ingest_send_latency_ms{quantile=0.5}"]).toBeGreaterThan(0);
+    expect(metrics["ingest_produce_latency_ms{quantile=0.99}"]).toBeGreaterThanOrEqual(
+      metrics["ingest_produce_latency_ms{quantile=0.5}"] ?? 0,
+    );
+    expect(metrics["ingest_produce_latency_ms{quantile=0.5}"]).toBeGreaterThan(0);
 
     const raw = await consumeAll(kafka, kafkaSettings.raw.name, lines.length - 1);
     const dlq = await consumeAll(kafka, kafkaSettings.dlq.name, 1);
