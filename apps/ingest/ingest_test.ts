@@ -53,44 +53,51 @@ afterAll(async () => {
 });
 
 describe("apps/ingest against the real broker and the replay server", () => {
-  test("every recorded record lands once, byte-identical, in partition order; the truncated line goes to the DLQ", async () => {
-    expect(lines.length).toBe(2929);
-    const kafkaSettings = testKafkaConfig("once");
-    created.push(kafkaSettings);
-    // A small buffer, so back-pressure (disconnect, then resume with since_count) happens
-    // several times during the run and is part of what is checked.
-    const config = testIngestConfig(startReplay(), { bufferRecordsMax: 400, batchRecordsMax: 100 });
-    const ingest = await startIngest({ config, kafkaConfig: kafkaSettings, kafka, log });
-    await waitUntil(
-      "all records durable",
-      () => ingest.durablePosition() === lines.length,
-      60_000,
-      ingest.done,
-    );
-    expect(await ingest.stop(10_000)).toBe(true);
+  test.each(["none", "gzip"] as const)(
+    "every recorded record lands once, byte-identical, in partition order; the truncated line goes to the DLQ (compression %s)",
+    async (compression) => {
+      expect(lines.length).toBe(2929);
+      const kafkaSettings = { ...testKafkaConfig("once"), compression };
+      created.push(kafkaSettings);
+      // A small buffer, so back-pressure (stop reading, then read again) happens several times
+      // during the run and is part of what is checked.
+      const config = testIngestConfig(startReplay(), {
+        bufferRecordsMax: 400,
+        batchRecordsMax: 100,
+      });
+      const ingest = await startIngest({ config, kafkaConfig: kafkaSettings, kafka, log });
+      await waitUntil(
+        "all records durable",
+        () => ingest.durablePosition() === lines.length,
+        60_000,
+        ingest.done,
+      );
+      expect(await ingest.stop(10_000)).toBe(true);
 
-    const metrics = ingest.snapshot();
-    expect(metrics.ingest_received_total).toBe(lines.length);
-    expect(metrics[`ingest_produced_total{topic=${kafkaSettings.raw.name}}`]).toBe(
-      lines.length - 1,
-    );
-    expect(metrics[`ingest_produced_total{topic=${kafkaSettings.dlq.name}}`]).toBe(1);
-    expect(metrics["ingest_rejected_total{reason=not-json}"]).toBe(1);
-    expect(metrics.ingest_backpressure_pauses_total).toBeGreaterThan(0);
-    expect(metrics.ingest_buffer_records).toBe(0);
-    expect(metrics.ingest_stream_position).toBe(lines.length);
-    expect(metrics["ingest_send_latency_ms{quantile=0.5}"]).toBeGreaterThan(0);
-    expect(metrics["ingest_produce_latency_ms{quantile=0.99}"]).toBeGreaterThanOrEqual(
-      metrics["ingest_produce_latency_ms{quantile=0.5}"] ?? 0,
-    );
-    expect(metrics["ingest_produce_latency_ms{quantile=0.5}"]).toBeGreaterThan(0);
+      const metrics = ingest.snapshot();
+      expect(metrics.ingest_received_total).toBe(lines.length);
+      expect(metrics[`ingest_produced_total{topic=${kafkaSettings.raw.name}}`]).toBe(
+        lines.length - 1,
+      );
+      expect(metrics[`ingest_produced_total{topic=${kafkaSettings.dlq.name}}`]).toBe(1);
+      expect(metrics["ingest_rejected_total{reason=not-json}"]).toBe(1);
+      expect(metrics.ingest_backpressure_pauses_total).toBeGreaterThan(0);
+      expect(metrics.ingest_buffer_records).toBe(0);
+      expect(metrics.ingest_stream_position).toBe(lines.length);
+      expect(metrics["ingest_send_latency_ms{quantile=0.5}"]).toBeGreaterThan(0);
+      expect(metrics["ingest_produce_latency_ms{quantile=0.99}"]).toBeGreaterThanOrEqual(
+        metrics["ingest_produce_latency_ms{quantile=0.5}"] ?? 0,
+      );
+      expect(metrics["ingest_produce_latency_ms{quantile=0.5}"]).toBeGreaterThan(0);
 
-    const raw = await consumeAll(kafka, kafkaSettings.raw.name, lines.length - 1);
-    const dlq = await consumeAll(kafka, kafkaSettings.dlq.name, 1);
-    expectExactlyOnce(lines, raw, dlq, new Map([[TRUNCATED_INDEX, "not-json"]]));
-    expect(dlq[0]?.headers.error).toContain("not JSON");
-    expect(dlq[0]?.key).toBeNull();
-  }, 120_000);
+      const raw = await consumeAll(kafka, kafkaSettings.raw.name, lines.length - 1);
+      const dlq = await consumeAll(kafka, kafkaSettings.dlq.name, 1);
+      expectExactlyOnce(lines, raw, dlq, new Map([[TRUNCATED_INDEX, "not-json"]]));
+      expect(dlq[0]?.headers.error).toContain("not JSON");
+      expect(dlq[0]?.key).toBeNull();
+    },
+    120_000,
+  );
 
   test("the topics are created with the configured partitions, never by auto-create", async () => {
     const kafkaSettings = testKafkaConfig("topics");
