@@ -74,17 +74,23 @@ export class RecordBuffer<T extends Sized> {
 
   /**
    * The oldest records, in order, up to `recordsMax` of them and `bytesMax` bytes (at least one
-   * record when any is held), without removing them.
+   * record when any is held), without removing them. With `groupOf`, the byte bound applies to
+   * each group (a Kafka partition) instead of the whole: the batch stops at the first record
+   * whose group is full, so order is kept.
    */
-  peek(recordsMax: number, bytesMax: number): T[] {
+  peek(recordsMax: number, bytesMax: number, groupOf?: (record: T) => number): T[] {
     const out: T[] = [];
+    const groupBytes = new Map<number, number>();
     let bytes = 0;
     const count = Math.min(recordsMax, this.#size);
     for (let i = 0; i < count; i++) {
       const record = this.#ring[(this.#head + i) % this.#ring.length] as T;
-      if (out.length > 0 && bytes + record.bytes > bytesMax) break;
+      const group = groupOf?.(record) ?? 0;
+      const before = groupOf === undefined ? bytes : (groupBytes.get(group) ?? 0);
+      if (out.length > 0 && before + record.bytes > bytesMax) break;
       out.push(record);
       bytes += record.bytes;
+      if (groupOf !== undefined) groupBytes.set(group, before + record.bytes);
     }
     return out;
   }

@@ -31,6 +31,19 @@ test("RecordBuffer.peek() returns the oldest records within both limits, without
   expect(buffer.size).toBe(5);
 });
 
+test("RecordBuffer.peek() with groups bounds each group's bytes and stops at the first full one", () => {
+  const buffer = new RecordBuffer<{ id: number; bytes: number }>({
+    recordsMax: 10,
+    bytesMax: 1000,
+  });
+  for (const id of [1, 2, 3, 4, 5, 6]) buffer.push(record(id, 10));
+  const group = (r: { id: number }) => r.id % 2;
+  // 20 bytes per group: ids 1 and 3 fill group 1, ids 2 and 4 fill group 0; 5 would overflow.
+  expect(buffer.peek(10, 20, group).map((r) => r.id)).toEqual([1, 2, 3, 4]);
+  expect(buffer.peek(10, 20).map((r) => r.id)).toEqual([1, 2]);
+  expect(buffer.peek(10, 5, group).map((r) => r.id)).toEqual([1]);
+});
+
 test("RecordBuffer wraps around its ring in order after drops", () => {
   const buffer = new RecordBuffer<{ id: number; bytes: number }>({ recordsMax: 3, bytesMax: 1000 });
   let next = 1;

@@ -106,6 +106,8 @@ class IngestRun implements Ingest {
       {
         batchRecordsMax: config.batchRecordsMax,
         batchBytesMax: config.batchBytesMax,
+        // The broker bounds each partition's batch (message.max.bytes), not the request.
+        groupOf: (record) => record.message.partition ?? -1,
         lingerMs: config.batchLingerMs,
         retry: PRODUCE_RETRY,
         now: this.#now,

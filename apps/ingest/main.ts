@@ -27,9 +27,9 @@ Topics are created at start with TOPIC_*_PARTITIONS and KAFKA_REPLICATION_FACTOR
 Settings (environment; defaults in brackets):
   RSVP_STREAM_URL              stream to read [ws://127.0.0.1:8090/2/rsvps]
   INGEST_SINCE_COUNT           records to skip at start, to resume a previous run [0]
-  INGEST_BATCH_RECORDS_MAX     records per produce request [1000]
-  INGEST_BATCH_BYTES_MAX       bytes per produce request; keep under the broker's
-                               message.max.bytes [1000000]
+  INGEST_BATCH_RECORDS_MAX     records per produce request [3000]
+  INGEST_BATCH_BYTES_MAX       bytes per partition in a produce request; keep under the
+                               broker's message.max.bytes [1000000]
   INGEST_BATCH_LINGER_MS       longest wait for a fuller batch [20]
   INGEST_BUFFER_RECORDS_MAX    records held before back-pressure [50000]
   INGEST_BUFFER_BYTES_MAX      bytes held before back-pressure [67108864]

@@ -7,11 +7,13 @@ export interface Pumped extends Sized {
 }
 
 /** How the pump batches and retries. */
-export interface PumpOptions {
+export interface PumpOptions<T = unknown> {
   /** Records per send, at most. */
   batchRecordsMax: number;
-  /** Bytes per send, at most (a single larger record goes alone). */
+  /** Bytes per send, at most (a single larger record goes alone); per group with `groupOf`. */
   batchBytesMax: number;
+  /** The group (Kafka partition) a record's bytes count against; default one group. */
+  groupOf?: (record: T) => number;
   /** The oldest record waits at most this long for a fuller batch. */
   lingerMs: number;
   /** Delays between retries of a failed send. */
@@ -79,7 +81,7 @@ export function sendDueInMs(
 export class Pump<T extends Pumped> {
   #buffer: RecordBuffer<T>;
   #send: (batch: T[]) => Promise<void>;
-  #options: PumpOptions;
+  #options: PumpOptions<T>;
   #hooks: PumpHooks<T>;
   #wake: (() => void) | undefined;
   #draining = false;
@@ -87,7 +89,7 @@ export class Pump<T extends Pumped> {
   constructor(
     buffer: RecordBuffer<T>,
     send: (batch: T[]) => Promise<void>,
-    options: PumpOptions,
+    options: PumpOptions<T>,
     hooks: PumpHooks<T>,
   ) {
     this.#buffer = buffer;
@@ -133,7 +135,8 @@ export class Pump<T extends Pumped> {
         await this.#waitMs(dueMs);
         continue;
       }
-      const batch = buffer.peek(this.#options.batchRecordsMax, this.#options.batchBytesMax);
+      const { batchRecordsMax, batchBytesMax, groupOf } = this.#options;
+      const batch = buffer.peek(batchRecordsMax, batchBytesMax, groupOf);
       const sendMs = await this.#sendWithRetry(batch);
       buffer.drop(batch.length);
       this.#hooks.acked(batch, sendMs);

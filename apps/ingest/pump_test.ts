@@ -51,7 +51,7 @@ function harness(send: (batch: Item[]) => Promise<void>) {
   const acked: number[][] = [];
   const failures: number[] = [];
   const buffer = new RecordBuffer<Item>({ recordsMax: 100, bytesMax: 10_000 });
-  const options: PumpOptions = {
+  const options: PumpOptions<Item> = {
     ...policy,
     retry: { msMin: 100, msMax: 1000 },
     now: () => clock,

@@ -10,11 +10,12 @@ export interface IngestConfig {
    * restarted ingest resumes where its last run said it stopped.
    */
   sinceCount: number;
-  /** `INGEST_BATCH_RECORDS_MAX`, default 1000: records per produce request, at most. */
+  /** `INGEST_BATCH_RECORDS_MAX`, default 3000: records per produce request, at most. */
   batchRecordsMax: number;
   /**
-   * `INGEST_BATCH_BYTES_MAX`, default 1000000: bytes per produce request, at most. Keep it under
-   * the broker's `message.max.bytes` (1 MiB by default), which bounds each partition's batch.
+   * `INGEST_BATCH_BYTES_MAX`, default 1000000: bytes per partition in one produce request, at
+   * most. Keep it under the broker's `message.max.bytes` (1 MiB by default), which bounds each
+   * partition's batch; a request carries up to this much for every partition.
    */
   batchBytesMax: number;
   /** `INGEST_BATCH_LINGER_MS`, default 20: the oldest buffered record waits this long, at most. */
@@ -44,7 +45,7 @@ export function ingestConfig(env: Env = process.env): IngestConfig {
   const config: IngestConfig = {
     streamUrl: url(env, "RSVP_STREAM_URL", "ws://127.0.0.1:8090/2/rsvps", ["ws:", "wss:"]),
     sinceCount: int(env, "INGEST_SINCE_COUNT", 0, 0, Number.MAX_SAFE_INTEGER),
-    batchRecordsMax: int(env, "INGEST_BATCH_RECORDS_MAX", 1000, 1, 100_000),
+    batchRecordsMax: int(env, "INGEST_BATCH_RECORDS_MAX", 3000, 1, 100_000),
     batchBytesMax: int(env, "INGEST_BATCH_BYTES_MAX", 1_000_000, 1024, 64 * 1024 * 1024),
     batchLingerMs: int(env, "INGEST_BATCH_LINGER_MS", 20, 0, 60_000),
     bufferRecordsMax: int(env, "INGEST_BUFFER_RECORDS_MAX", 50_000, 1, 10_000_000),
