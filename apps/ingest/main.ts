@@ -5,8 +5,8 @@
  * topic with a reason header. Bounded buffer, back-pressure by pausing the socket, reconnects
  * with backoff and since_count, counters on /metrics.
  */
-import { parseArgs } from "node:util";
 import {
+  commandLine,
   exitOnConfigError,
   type IngestConfig,
   ingestConfig,
@@ -17,14 +17,14 @@ import { createLogger, type Logger } from "../../modules/log/mod.ts";
 import { backoffMs } from "./backoff.ts";
 import { type Ingest, type StartIngestOptions, startIngest } from "./ingest.ts";
 
-const HELP = `Usage: bun apps/ingest/main.ts [--help]        (make ingest)
+const HELP = `Usage: bun apps/ingest/main.ts [--url URL] [--since-count N]        (make ingest)
 
 Reads the RSVP stream at RSVP_STREAM_URL and produces every message to Kafka: RSVPs to
 TOPIC_RAW (meetup.rsvps.raw; value = the bytes received, key = group_id, header received_at),
 rejected messages to TOPIC_DLQ (meetup.rsvps.dlq; headers reason, error, received_at).
 Topics are created at start with TOPIC_*_PARTITIONS and KAFKA_REPLICATION_FACTOR.
 
-Settings (environment; defaults in brackets):
+Settings (environment; defaults in brackets; --url and --since-count override the first two):
   RSVP_STREAM_URL              stream to read [ws://127.0.0.1:8090/2/rsvps]
   INGEST_SINCE_COUNT           records to skip at start, to resume a previous run [0]
   INGEST_BATCH_RECORDS_MAX     records per produce request [3000]
@@ -80,11 +80,17 @@ function serveMetrics(config: IngestConfig, ingest: Ingest, log: Logger) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" } } });
-  if (values.help) return void console.log(HELP);
+  const cli = commandLine({
+    help: HELP,
+    flags: {
+      url: { env: "RSVP_STREAM_URL", type: "string" },
+      "since-count": { env: "INGEST_SINCE_COUNT", type: "string" },
+    },
+  });
+  if (cli === undefined) return;
   const log = createLogger("ingest");
-  const config = exitOnConfigError(() => ingestConfig());
-  const kafkaSettings = exitOnConfigError(() => kafkaConfig());
+  const config = exitOnConfigError(() => ingestConfig(cli.env));
+  const kafkaSettings = exitOnConfigError(() => kafkaConfig(cli.env));
   const kafka = createKafka(kafkaSettings, { clientSuffix: "ingest", logger: log });
   const options = { config, kafkaConfig: kafkaSettings, kafka, log };
   const ingest = await startWithRetry(options, log).catch((error: unknown) => {
