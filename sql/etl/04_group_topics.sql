@@ -1,5 +1,6 @@
 -- group_topics: which topics each group lists, as of the latest message about the group (a
--- group can change its topics). A topic listed twice in one message is one row.
+-- group can change its topics). A topic listed twice in one message is one row. Reads the state
+-- table groups_latest_topics that 02_topics.sql writes: run that file first.
 --
 --   duckdb data/lake/etl/state.duckdb -cmd "set variable lake_dir = 'data/lake'" -f sql/etl/04_group_topics.sql
 
@@ -12,32 +13,10 @@ create or replace temp macro without_nul(value) as replace(value, chr(0), '');
 copy (
     with
 
-    versions as (
-        select object_key, line_number, mtime_ms, group_id
-        from rsvp_versions
-    ),
-
-    -- The window sorts narrow rows only; the topic lists (the bulk of the data) are fetched and
-    -- parsed for the winners afterwards, which is several times faster than sorting them along.
-    groups_latest_messages as (
-        select object_key, line_number
-        from versions
-        qualify row_number() over (
-            partition by group_id
-            order by mtime_ms desc, object_key desc, line_number desc
-        ) = 1
-    ),
-
+    -- Each group's latest topic list, as 02_topics.sql left it in the state database.
     groups_latest as (
-        select
-            object_key,
-            line_number,
-            mtime_ms,
-            group_id,
-            from_json(group_topics_json, '[{"urlkey": "VARCHAR", "topic_name": "VARCHAR"}]')
-                as group_topics,
-        from rsvp_versions
-        semi join groups_latest_messages using (object_key, line_number)
+        select group_id, group_topics
+        from groups_latest_topics
     ),
 
     group_topic_pairs as (
