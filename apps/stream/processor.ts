@@ -6,6 +6,7 @@ import { Registry } from "../../modules/metrics/mod.ts";
 import { compressionType, ensurePartialsTopic, partitionCount } from "./kafka_io.ts";
 import { MergeStage } from "./merge_stage.ts";
 import { Splitter } from "./splitter.ts";
+import { SplitterThreads } from "./splitter_threads.ts";
 
 /** Attempts at creating topics: instances starting together race to create the same ones. */
 const TOPIC_ATTEMPTS_MAX = 3;
@@ -45,15 +46,16 @@ export interface StreamProcessor {
   partitions(): number[];
   /** Whether this instance is the active merger. */
   merging(): boolean;
-  /** Per-record counters of this instance's workers. */
+  /** Per-record counters of this instance's workers (and, with threads, their metrics). */
   counters(): Record<string, number>;
   /** Stops consuming, sends and commits what is pending, disconnects. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts one stream processor instance: stage one (partition workers) on the raw topic and
- * stage two (the merger) on the partials topic. Run any number of instances with the same
+ * Starts one stream processor instance: stage one (partition workers) on the raw topic, on
+ * `stream.threads` worker threads (or the main thread when 0), and stage two (the merger) on
+ * the partials topic. Run any number of instances with the same
  * `STREAM_GROUP`: they share the raw partitions, one of them merges.
  *
  * @example
@@ -80,11 +82,20 @@ export async function startStream(options: StreamOptions): Promise<StreamProcess
   const rawPartitions = await partitionCount(kafka, kafkaConfig.raw.name);
   const compression = compressionType(kafkaConfig.compression);
   const common = { kafka, stream, compression, log, metrics, now, onFatal: options.onFatal };
-  const splitter = new Splitter({
-    ...common,
-    rawTopic: kafkaConfig.raw.name,
-    partialsTopic: stream.partialsTopic,
-  });
+  const splitter =
+    stream.threads > 0
+      ? new SplitterThreads({
+          threads: stream.threads,
+          kafka: kafkaConfig,
+          stream,
+          log,
+          onFatal: options.onFatal,
+        })
+      : new Splitter({
+          ...common,
+          rawTopic: kafkaConfig.raw.name,
+          partialsTopic: stream.partialsTopic,
+        });
   const merge = new MergeStage({
     ...common,
     partialsTopic: stream.partialsTopic,
@@ -103,12 +114,16 @@ export async function startStream(options: StreamOptions): Promise<StreamProcess
     windowMs: stream.windowMs,
     slotMs: stream.slotMs,
     emitMs: stream.emitMs,
+    threads: stream.threads,
   });
   return {
     metrics,
     partitions: () => splitter.partitions,
     merging: () => merge.active,
-    counters: () => splitter.workerCounters(),
+    counters: () => ({
+      ...splitter.workerCounters(),
+      ...(splitter instanceof SplitterThreads ? splitter.metrics() : {}),
+    }),
     stop: async () => {
       await splitter.stop();
       await merge.stop();

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { type Env, int, oneOf, raw, str } from "./_env.ts";
 import { ConfigError } from "./config_error.ts";
 
@@ -43,7 +44,15 @@ export interface StreamConfig {
   sessionTimeoutMs: number;
   /** `STREAM_LOG_INTERVAL_MS`, default 10000: the periodic JSON counters line; 0 turns it off. */
   logIntervalMs: number;
+  /**
+   * `STREAM_THREADS`, default the number of CPU cores (at most 6, the raw partitions): worker
+   * threads running stage one, each a member of the consumer group; 0 runs it on the main thread.
+   */
+  threads: number;
 }
+
+/** Stage-one threads by default: one per core, no more than the raw topic's default partitions. */
+const STREAM_THREADS_DEFAULT = Math.max(1, Math.min(availableParallelism(), 6));
 
 /** Reads {@linkcode StreamConfig} from the environment. */
 export function streamConfig(env: Env = process.env): StreamConfig {
@@ -75,5 +84,6 @@ export function streamConfig(env: Env = process.env): StreamConfig {
     partialsRetentionMs: int(env, "STREAM_PARTIALS_RETENTION_MS", 86_400_000, 60_000, 2 ** 40),
     sessionTimeoutMs: int(env, "STREAM_SESSION_TIMEOUT_MS", 30_000, 6_000, 300_000),
     logIntervalMs: int(env, "STREAM_LOG_INTERVAL_MS", 10_000, 0, 3_600_000),
+    threads: int(env, "STREAM_THREADS", STREAM_THREADS_DEFAULT, 0, 64),
   };
 }

@@ -57,3 +57,36 @@ function errorJson(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
   return value;
 }
+
+/** One log line sent from a worker thread to the thread whose logger writes it. */
+export interface ForwardedLog {
+  type: "log";
+  level: LogLevel;
+  msg: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * A logger for a worker thread that posts every line (as {@linkcode ForwardedLog}) to the
+ * thread that owns the real logger, which decides what is written (level, destination), as if
+ * the code ran there. Pair with {@linkcode writeForwarded}.
+ *
+ * @example
+ * ```ts
+ * const log = forwardingLogger("stream", (line) => self.postMessage(line));
+ * ```
+ */
+export function forwardingLogger(service: string, post: (line: ForwardedLog) => void): Logger {
+  return createLogger(service, {
+    level: "debug",
+    write(line) {
+      const { level, msg, time: _time, service: _service, ...fields } = JSON.parse(line);
+      post({ type: "log", level, msg, fields });
+    },
+  });
+}
+
+/** Writes a line a {@linkcode forwardingLogger} posted, through `log`. */
+export function writeForwarded(log: Logger, line: ForwardedLog): void {
+  log[line.level](line.msg, line.fields);
+}

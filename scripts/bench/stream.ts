@@ -128,7 +128,9 @@ function deployment(rawTopic: string, emitMs: number): Env {
 }
 
 function spawnStream(env: Env) {
-  return Bun.spawn([bun, join(PROJECT_ROOT, "apps/stream/main.ts")], {
+  // BENCH_BUN_ARGS: extra flags for the stream processes, e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/p".
+  const extra = (process.env.BENCH_BUN_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  return Bun.spawn([bun, ...extra, join(PROJECT_ROOT, "apps/stream/main.ts")], {
     cwd: PROJECT_ROOT,
     env: env as Record<string, string>,
     stdout: "ignore",
