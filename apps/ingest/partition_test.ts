@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { Partitioners } from "kafkajs";
-import { murmur2, partitionOf } from "./partition.ts";
+import { murmur2, partitionOf, partitionOfText } from "./partition.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -39,4 +39,19 @@ test("partitionOf() agrees with kafkajs's DefaultPartitioner on any key and part
 test("partitionOf() keeps group ids on stable partitions and rejects a bad count", () => {
   expect(partitionOf(bytes("1809828"), 6)).toBe(partitionOf(bytes("1809828"), 6));
   expect(() => partitionOf(bytes("1"), 0)).toThrow(RangeError);
+});
+
+test("partitionOfText() equals partitionOf() of the key's UTF-8 bytes, short keys or long", () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "grapheme", maxLength: 120 }),
+      fc.integer({ min: 1, max: 64 }),
+      (key, count) => {
+        expect(partitionOfText(key, count)).toBe(partitionOf(Buffer.from(key, "utf8"), count));
+      },
+    ),
+    { numRuns: 2000 },
+  );
+  expect(partitionOfText("1809828", 6)).toBe(partitionOf(bytes("1809828"), 6));
+  expect(() => partitionOfText("1", 0)).toThrow(RangeError);
 });
