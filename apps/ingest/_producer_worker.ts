@@ -1,14 +1,14 @@
 /**
- * The producer thread. kafkajs encodes record batches (copies, CRC32C) in JavaScript, which is
- * about half of ingest's CPU; here it runs beside the main thread, which keeps reading and
- * parsing the stream. One idempotent producer, one batch at a time, as the main thread sends.
+ * The producer thread: one idempotent `@platformatic/kafka` producer, one batch at a time as
+ * the main thread sends them. Encoding record batches (copies, CRC32C) costs a few µs per
+ * RSVP; here it runs beside the main thread, which keeps reading and parsing the stream.
  */
-import { CompressionTypes, type Producer } from "kafkajs";
+import { ProduceAcks, Producer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../modules/config/mod.ts";
-import { createKafka } from "../../modules/kafka/mod.ts";
-import { createLogger, type LogLevel } from "../../modules/log/mod.ts";
+import type { LogLevel } from "../../modules/log/mod.ts";
 import { type PackedBatch, unpackBatch } from "./_batch_codec.ts";
-import { isRetriable } from "./pump.ts";
+import { backoffMs } from "./backoff.ts";
+import { describeError, isRetriable } from "./pump.ts";
 
 /** Messages from the main thread. */
 export type ToWorker =
@@ -16,73 +16,95 @@ export type ToWorker =
   | { type: "send"; id: number; batch: PackedBatch }
   | { type: "disconnect" };
 
-/** Replies; `retriable` is judged here, where the kafkajs error and its causes live. */
+/** Replies; `retriable` is judged here, where the client's error and its causes live. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "sent"; id: number }
   | { type: "failed"; id?: number; name: string; message: string; retriable: boolean }
   | { type: "closed" }
+  | { type: "retry"; operation: string; attempt: number; delayMs: number; error: string }
   | { type: "log"; level: LogLevel; msg: string; fields: Record<string, unknown> };
 
 /**
- * The producer's own retry schedule. Idempotent kafkajs producers retry retriable errors
- * without limit (with the same sequence numbers, so the broker drops a retried duplicate);
- * a short cap on the delay makes a restarted broker usable within about a second.
+ * Delays between the client's own retries. They are without limit: the client keeps a retried
+ * request's sequence numbers, so the broker drops a copy it already wrote, whereas after a
+ * final failure it starts a new producer id and a re-send could be written twice. A short cap
+ * makes a restarted broker usable within about a second.
  */
-const PRODUCER_RETRY = {
-  retries: Number.MAX_SAFE_INTEGER,
-  initialRetryTime: 100,
-  maxRetryTime: 1_000,
-};
+const CLIENT_RETRY = { msMin: 100, msMax: 1_000 };
 
 /** The broker waits this long for in-sync replicas before answering a produce request. */
 const PRODUCE_TIMEOUT_MS = 30_000;
+/** The client gives up on an answer after this long (and retries): past the broker's wait. */
+const REQUEST_TIMEOUT_MS = PRODUCE_TIMEOUT_MS + 10_000;
+/** A broker that does not accept a connection within this long counts as down (retried). */
+const CONNECT_TIMEOUT_MS = 3_000;
 
 declare const self: Worker;
 let producer: Producer | undefined;
 let settings: KafkaConfig | undefined;
 
-/**
- * kafkajs's log lines go to the main thread, whose logger decides what is written (its level,
- * its destination), as they would if the producer ran there.
- */
-const forward = createLogger("ingest", {
-  level: "debug",
-  write(line) {
-    const { level, msg, time: _time, service: _service, ...fields } = JSON.parse(line);
-    self.postMessage({ type: "log", level, msg, fields } satisfies FromWorker);
-  },
-});
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
 
 function failure(error: unknown, id?: number): FromWorker {
-  const { name, message } = error instanceof Error ? error : new Error(String(error));
-  return { type: "failed", id, name, message, retriable: isRetriable(error) };
+  const name = error instanceof Error ? error.name : "Error";
+  return { type: "failed", id, name, message: describeError(error), retriable: isRetriable(error) };
+}
+
+function createProducer(config: KafkaConfig): Producer {
+  const client = new Producer({
+    clientId: `${config.clientId}-ingest`,
+    bootstrapBrokers: config.brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    compression: config.compression,
+    autocreateTopics: false,
+    retries: true,
+    retryDelay: (_client, operation, attempt, _retries, error) => {
+      const delayMs = backoffMs(attempt - 1, CLIENT_RETRY);
+      post({ type: "retry", operation, attempt, delayMs, error: describeError(error) });
+      return delayMs;
+    },
+    timeout: PRODUCE_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+  });
+  // Connections coming and going are worth a line; retries are reported on their own.
+  client.on("client:broker:connect", (event: { broker?: unknown }) =>
+    post({
+      type: "log",
+      level: "info",
+      msg: "kafka: connected",
+      fields: { broker: event?.broker },
+    }),
+  );
+  client.on("client:broker:disconnect", (event: { broker?: unknown }) =>
+    post({
+      type: "log",
+      level: "warn",
+      msg: "kafka: disconnected",
+      fields: { broker: event?.broker },
+    }),
+  );
+  return client;
 }
 
 async function init(config: KafkaConfig): Promise<void> {
   settings = config;
-  const kafka = createKafka(config, { clientSuffix: "ingest", logger: forward });
-  // One request in flight: with idempotence this keeps every partition in order across retries.
-  producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: PRODUCER_RETRY,
-  });
-  await producer.connect();
+  producer = createProducer(config);
+  // Connects, gets the producer id and the topics' leaders now rather than on the first batch.
+  await producer.initIdempotentProducer({});
+  await producer.metadata({ topics: [config.raw.name, config.dlq.name] });
 }
 
 async function send(batch: PackedBatch): Promise<void> {
   if (producer === undefined || settings === undefined) {
     throw new Error("Cannot send a batch as the producer is not initialised");
   }
-  const { raw, dlq } = unpackBatch(batch);
-  const topicMessages = [];
-  if (raw.length > 0) topicMessages.push({ topic: settings.raw.name, messages: raw });
-  if (dlq.length > 0) topicMessages.push({ topic: settings.dlq.name, messages: dlq });
-  const compression =
-    settings.compression === "gzip" ? CompressionTypes.GZIP : CompressionTypes.None;
-  await producer.sendBatch({ acks: -1, timeout: PRODUCE_TIMEOUT_MS, compression, topicMessages });
+  const messages = unpackBatch(batch, settings.raw.name, settings.dlq.name);
+  await producer.send({ messages });
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -96,8 +118,8 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       (error: unknown) => failure(error, message.id),
     );
   } else {
-    await producer?.disconnect().catch(() => {});
+    await producer?.close().catch(() => {});
     reply = { type: "closed" };
   }
-  self.postMessage(reply);
+  post(reply);
 };

@@ -1,44 +1,65 @@
 import { expect, test } from "bun:test";
-import { packBatch, transferables, unpackBatch } from "./_batch_codec.ts";
+import { type Packable, packBatch, transferables, unpackBatch } from "./_batch_codec.ts";
+
+const text = (data: Buffer | undefined) => (data === undefined ? undefined : data.toString("utf8"));
 
 test("packBatch()/unpackBatch() round-trip keys, values, partitions and headers by topic", () => {
-  const records = [
+  const dlqValue = Buffer.from('{"rsvp_id": 1, "mti');
+  const records: Packable[] = [
     {
-      kind: "raw" as const,
+      kind: "raw",
       receivedAt: 1526781485288,
-      message: { key: Buffer.from("1809828"), value: Buffer.from('{"a":"Zoë \\/"}'), partition: 4 },
+      // Text is packed as UTF-8: non-ASCII and `\/` escapes come out as they came in.
+      value: '{"a":"Zoë \\/ 東京"}',
+      valueBytes: Buffer.byteLength('{"a":"Zoë \\/ 東京"}'),
+      key: "1809828",
+      partition: 4,
+      headers: undefined,
     },
     {
-      kind: "dlq" as const,
+      kind: "dlq",
       receivedAt: 1526781485289,
-      message: {
-        key: null,
-        value: Buffer.from('{"rsvp_id": 1, "mti'),
-        headers: { reason: "not-json", error: "message is not JSON", received_at: "1526781485289" },
-      },
+      value: dlqValue,
+      valueBytes: dlqValue.length,
+      key: undefined,
+      partition: -1,
+      headers: { reason: "not-json", error: "message is not JSON", received_at: "1526781485289" },
     },
     {
-      kind: "raw" as const,
+      kind: "raw",
       receivedAt: 1526781485290,
-      message: { key: Buffer.from("7"), value: Buffer.alloc(0), partition: 0 },
+      value: new Uint8Array([0x7b, 0x7d]),
+      valueBytes: 2,
+      key: "7",
+      partition: 0,
+      headers: undefined,
+    },
+    {
+      kind: "raw",
+      receivedAt: 1526781485290,
+      value: "",
+      valueBytes: 0,
+      key: "8",
+      partition: 5,
+      headers: undefined,
     },
   ];
   const packed = packBatch(records);
   expect(transferables(packed)).toHaveLength(5);
-  const { raw, dlq } = unpackBatch(packed);
-  expect(raw.map((m) => [String(m.key), String(m.value), m.partition, m.headers])).toEqual([
-    ["1809828", '{"a":"Zoë \\/"}', 4, { received_at: "1526781485288" }],
-    ["7", "", 0, { received_at: "1526781485290" }],
+  const messages = unpackBatch(packed, "raw-topic", "dlq-topic");
+  const headers = (map: Map<Buffer, Buffer>) =>
+    Object.fromEntries([...map].map(([name, value]) => [text(name), text(value)]));
+  expect(
+    messages.map((m) => [m.topic, text(m.key), text(m.value), m.partition, headers(m.headers)]),
+  ).toEqual([
+    ["raw-topic", "1809828", '{"a":"Zoë \\/ 東京"}', 4, { received_at: "1526781485288" }],
+    ["dlq-topic", undefined, '{"rsvp_id": 1, "mti', undefined, records[1]?.headers],
+    ["raw-topic", "7", "{}", 0, { received_at: "1526781485290" }],
+    ["raw-topic", "8", "", 5, { received_at: "1526781485290" }],
   ]);
-  expect(dlq).toHaveLength(1);
-  expect(dlq[0]?.key).toBeNull();
-  expect(dlq[0]?.partition).toBeUndefined();
-  expect(Buffer.compare(dlq[0]?.value as Buffer, records[1]?.message.value as Buffer)).toBe(0);
-  expect(dlq[0]?.headers).toEqual(records[1]?.message.headers);
+  expect(Buffer.compare(messages[0]?.value as Buffer, Buffer.from('{"a":"Zoë \\/ 東京"}'))).toBe(0);
 });
 
 test("packBatch() of no records is empty", () => {
-  const { raw, dlq } = unpackBatch(packBatch([]));
-  expect(raw).toEqual([]);
-  expect(dlq).toEqual([]);
+  expect(unpackBatch(packBatch([]), "r", "d")).toEqual([]);
 });

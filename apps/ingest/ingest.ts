@@ -63,8 +63,15 @@ export interface Ingest {
  * @throws When Kafka cannot be reached at start (the caller retries or exits).
  */
 export async function startIngest(options: StartIngestOptions): Promise<Ingest> {
-  const sink = await connectKafkaSink(options.kafka, options.kafkaConfig, options.log);
-  const run = new IngestRun(options, sink);
+  const metrics = options.metrics ?? ingestMetrics();
+  const { kafka, kafkaConfig, log } = options;
+  const sink = await connectKafkaSink(kafka, kafkaConfig, log, (notice) => {
+    // The client retries by itself, without limit; each retry is counted and said.
+    const { operation, attempt, delayMs, error } = notice;
+    metrics.produceErrors.inc();
+    log.warn("kafka request failed; retrying", { operation, attempt, delayMs, error });
+  });
+  const run = new IngestRun({ ...options, metrics }, sink);
   run.start();
   return run;
 }
@@ -107,7 +114,7 @@ class IngestRun implements Ingest {
         batchRecordsMax: config.batchRecordsMax,
         batchBytesMax: config.batchBytesMax,
         // The broker bounds each partition's batch (message.max.bytes), not the request.
-        groupOf: (record) => record.message.partition ?? -1,
+        groupOf: (record) => record.partition,
         lingerMs: config.batchLingerMs,
         retry: PRODUCE_RETRY,
         now: this.#now,
@@ -199,7 +206,7 @@ class IngestRun implements Ingest {
     }
     this.#position++;
     this.#received++;
-    this.#receivedBytes += record.message.value?.length ?? 0;
+    this.#receivedBytes += record.valueBytes;
     if (record.reason !== undefined) this.metrics.rejected.inc(1, { reason: record.reason });
     this.#pump.notify();
     if (this.#pausedAt === undefined && this.#buffer.above(BUFFER_HOLD_RATIO)) this.#hold();

@@ -138,7 +138,7 @@ describe("apps/ingest against the real broker and the replay server", () => {
       () => new Error("ingest ended without an error"),
       (error: unknown) => error as Error,
     );
-    expect(failure.message).toContain("larger than the max message size");
+    expect(failure.message).toContain("MESSAGE_TOO_LARGE");
     expect(ingest.durablePosition()).toBe(0);
     expect(ingest.position()).toBe(lines.length);
     expect(await ingest.stop(1000)).toBe(false);

@@ -15,6 +15,17 @@ export interface KafkaSink {
   disconnect(): Promise<void>;
 }
 
+/** A request the producer's client is about to retry (it retries without limit). */
+export interface RetryNotice {
+  /** The client's operation: `produce`, `metadata`, `initProducerId`... */
+  operation: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  /** What failed, as one line. */
+  error: string;
+}
+
 /** How long the producer thread may take to connect or to disconnect. */
 const WORKER_REPLY_MS_MAX = 60_000;
 
@@ -31,9 +42,10 @@ export class SendError extends Error {
 }
 
 /**
- * Creates the project's topics (explicit partitions and replication, never broker
- * auto-create), reads the raw topic's partition count and starts the producer thread with an
- * idempotent, `acks=all` producer, whose kafkajs log lines go to `log`.
+ * Creates the project's topics with kafkajs's admin client (explicit partitions and
+ * replication, never broker auto-create), reads the raw topic's partition count and starts the
+ * producer thread with an idempotent, `acks=all` `@platformatic/kafka` producer. Its log lines
+ * go to `log`; each retry of a failed request is reported to `onRetry`.
  *
  * @throws When Kafka cannot be reached or a topic has fewer partitions than configured.
  */
@@ -41,10 +53,11 @@ export async function connectKafkaSink(
   kafka: Kafka,
   config: KafkaConfig,
   log: Logger,
+  onRetry: (notice: RetryNotice) => void = () => {},
 ): Promise<KafkaSink> {
   await ensureTopics(kafka, projectTopics(config), config.replicationFactor);
   const rawPartitions = await partitionCount(kafka, config.raw.name);
-  const thread = new ProducerThread(log);
+  const thread = new ProducerThread(log, onRetry);
   await thread.call({ type: "init", config }, "ready").catch((error: unknown) => {
     thread.terminate();
     throw error;
@@ -67,10 +80,11 @@ class ProducerThread {
   #lifecycle: ((reply: FromWorker) => void) | undefined;
   #nextId = 0;
 
-  constructor(log: Logger) {
+  constructor(log: Logger, onRetry: (notice: RetryNotice) => void) {
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const reply = event.data;
       if (reply.type === "log") return log[reply.level](reply.msg, reply.fields);
+      if (reply.type === "retry") return onRetry(reply);
       const id = "id" in reply ? reply.id : undefined;
       const waiter = id === undefined ? this.#lifecycle : this.#sends.get(id);
       if (id === undefined) this.#lifecycle = undefined;

@@ -35,24 +35,70 @@ export interface PumpHooks<T> {
 /** Programmer errors: retrying cannot help, so they stop the process. */
 const BUG_ERRORS = new Set(["RangeError", "ReferenceError", "SyntaxError", "TypeError"]);
 
-/** How deep a chain of `cause`s is followed. */
-const CAUSE_DEPTH_MAX = 8;
+/** How deep nested errors (`cause`, `errors`) are followed. */
+const ERROR_DEPTH_MAX = 8;
+/** How many nested errors are looked at in all. */
+const ERROR_NODES_MAX = 64;
+
+type ErrorNode = {
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+  canRetry?: unknown;
+  retriable?: unknown;
+  apiId?: unknown;
+};
+
+/** An error and the errors inside it (`cause`, an aggregate's `errors`), depth first, bounded. */
+function errorTree(error: unknown): ErrorNode[] {
+  const out: ErrorNode[] = [];
+  const visit = (node: unknown, depth: number) => {
+    if (node === null || typeof node !== "object" || out.length >= ERROR_NODES_MAX) return;
+    if (out.includes(node as ErrorNode)) return;
+    const current = node as ErrorNode;
+    out.push(current);
+    if (depth >= ERROR_DEPTH_MAX) return;
+    if (Array.isArray(current.errors)) for (const inner of current.errors) visit(inner, depth + 1);
+    visit(current.cause, depth + 1);
+  };
+  visit(error, 0);
+  return out;
+}
 
 /**
- * Whether a send error is worth retrying, judged by its root cause. kafkajs wraps a broker
- * that stayed unreachable past its client-level retries in "non-retriable" errors
- * (`KafkaJSNumberOfRetriesExceeded`, `KafkaJSNonRetriableError`) whose cause is a retriable
- * connection error: a restarted broker makes those succeed, so they are retried. A root cause
- * marked non-retriable (a message too large for the broker, an authorization failure, an
- * out-of-order sequence) fails every retry the same way.
+ * Whether a send error is worth retrying. `@platformatic/kafka` marks each error it raises
+ * with `canRetry` and nests them (a produce failure holds the broker's per-partition errors, a
+ * request retried N times holds all N): like the client itself, an error is retriable only if
+ * nothing in it says `canRetry: false` (a message too large for the broker, an authorization
+ * failure, an out-of-order sequence, a closed client). A reply from the producer thread
+ * carries that verdict as `retriable`. Programmer errors are never retried.
  */
 export function isRetriable(error: unknown): boolean {
-  let root = error as { cause?: unknown; retriable?: unknown; name?: unknown } | null;
-  for (let depth = 0; depth < CAUSE_DEPTH_MAX && root?.cause && root.cause !== root; depth++) {
-    root = root.cause as typeof root;
+  if (error === null || typeof error !== "object") return true;
+  for (const node of errorTree(error)) {
+    if (node.canRetry === false || node.retriable === false) return false;
+    if (BUG_ERRORS.has(String(node.name))) return false;
   }
-  if (root === null || typeof root !== "object") return true;
-  return root.retriable !== false && !BUG_ERRORS.has(String(root.name));
+  return true;
+}
+
+/** How long a described error may get. */
+const DESCRIPTION_CHARS_MAX = 1_000;
+
+/**
+ * One line saying what went wrong: the error's message and those of the errors inside it
+ * (the broker's error names, such as `MESSAGE_TOO_LARGE`, included), without repeats.
+ */
+export function describeError(error: unknown): string {
+  if (error === null || typeof error !== "object") return String(error);
+  const parts: string[] = [];
+  for (const node of errorTree(error)) {
+    const text = [node.apiId, node.message].filter((part) => typeof part === "string" && part);
+    const line = text.join(": ");
+    if (line !== "" && !parts.includes(line)) parts.push(line);
+  }
+  return parts.join(" <- ").slice(0, DESCRIPTION_CHARS_MAX);
 }
 
 /**

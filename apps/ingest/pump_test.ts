@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { MultipleErrors, NetworkError, ProtocolError, UserError } from "@platformatic/kafka";
 import { RecordBuffer } from "./buffer.ts";
-import { isRetriable, Pump, type PumpOptions, sendDueInMs } from "./pump.ts";
+import { describeError, isRetriable, Pump, type PumpOptions, sendDueInMs } from "./pump.ts";
 
 interface Item {
   id: number;
@@ -30,17 +31,38 @@ describe("sendDueInMs()", () => {
 });
 
 describe("isRetriable()", () => {
-  test("retries broker trouble, even wrapped by kafkajs as non-retriable", () => {
-    const connection = Object.assign(new Error("ECONNREFUSED"), { retriable: true });
-    const exhausted = Object.assign(new Error("retries"), { retriable: false, cause: connection });
-    expect(isRetriable(exhausted)).toBe(true);
+  test("retries broker trouble: network errors, retriable broker errors, wrapped or not", () => {
+    const refused = new NetworkError("Connection to 127.0.0.1:9092 failed.");
+    expect(isRetriable(refused)).toBe(true);
+    const retried = new MultipleErrors("produce failed 3 times.", [refused, refused]);
+    expect(isRetriable(retried)).toBe(true);
+    const notEnough = new ProtocolError("NOT_ENOUGH_REPLICAS");
+    expect(isRetriable(new MultipleErrors("Producing messages failed.", [notEnough]))).toBe(true);
     expect(isRetriable(new Error("plain"))).toBe(true);
   });
-  test("stops on a non-retriable root cause or a programmer error", () => {
-    const tooLarge = Object.assign(new Error("MESSAGE_TOO_LARGE"), { retriable: false });
+  test("stops when anything inside says no retry, or on a programmer error", () => {
+    const tooLarge = new ProtocolError("MESSAGE_TOO_LARGE");
     expect(isRetriable(tooLarge)).toBe(false);
-    expect(isRetriable(Object.assign(new Error("wrap"), { cause: tooLarge }))).toBe(false);
+    const refused = new NetworkError("Connection to 127.0.0.1:9092 failed.");
+    const mixed = new MultipleErrors("produce failed 2 times.", [refused, tooLarge]);
+    expect(isRetriable(mixed)).toBe(false);
+    expect(isRetriable(new UserError("Client closed while retrying produce."))).toBe(false);
+    expect(isRetriable(new Error("wrap", { cause: mixed }))).toBe(false);
     expect(isRetriable(new TypeError("x is undefined"))).toBe(false);
+    // The producer thread's verdict, as the main thread receives it.
+    expect(isRetriable(Object.assign(new Error("SendError"), { retriable: false }))).toBe(false);
+  });
+});
+
+describe("describeError()", () => {
+  test("names the broker's error inside a produce failure, once", () => {
+    const tooLarge = new ProtocolError("MESSAGE_TOO_LARGE");
+    const text = describeError(
+      new MultipleErrors("Producing messages failed.", [tooLarge, tooLarge]),
+    );
+    expect(text).toStartWith("Producing messages failed. <- MESSAGE_TOO_LARGE: ");
+    expect(text.match(/MESSAGE_TOO_LARGE/g)).toHaveLength(1);
+    expect(describeError("text")).toBe("text");
   });
 });
 

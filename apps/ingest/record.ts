@@ -1,13 +1,26 @@
-import type { Message } from "kafkajs";
 import { parse, type RejectReason } from "../../modules/rsvp/mod.ts";
-import { partitionOf } from "./partition.ts";
+import { partitionOfText } from "./partition.ts";
 
-/** One received stream message, ready for Kafka. */
+/**
+ * One received stream message, ready for Kafka, in no client's types: the producer thread
+ * turns it into its client's messages (see `_batch_codec.ts`).
+ */
 export interface IngestRecord {
   /** `raw` for an RSVP, `dlq` for a message `modules/rsvp` rejected. */
   kind: "raw" | "dlq";
-  /** The Kafka message: key, the exact bytes received, headers, and (raw only) partition. */
-  message: Message;
+  /**
+   * The message value: a text frame as received (packed as UTF-8, which gives back the bytes on
+   * the wire), a binary frame's bytes; for the DLQ, at most `DLQ_VALUE_BYTES_MAX` bytes.
+   */
+  value: string | Uint8Array;
+  /** The UTF-8 size of `value`. */
+  valueBytes: number;
+  /** raw: `group_id` as decimal text; dlq: none. */
+  key: string | undefined;
+  /** raw: the partition Kafka's default partitioner gives the key; dlq: -1 (any). */
+  partition: number;
+  /** dlq: `reason`, `error`, `received_at`, maybe `value_bytes`; raw: none (see `receivedAt`). */
+  headers: Record<string, string> | undefined;
   /** Ingest time, ms since the epoch; also the `received_at` header. */
   receivedAt: number;
   /** What this record costs the in-memory buffer, for its byte bound. */
@@ -29,18 +42,15 @@ export const DLQ_ERROR_CHARS_MAX = 500;
 /** Per-record bookkeeping beyond key and value (objects, headers), counted against the bound. */
 const RECORD_OVERHEAD_BYTES = 96;
 
-/** The bytes of a frame exactly as received, without copying binary frames. */
-function frameBytes(data: string | Uint8Array): Buffer {
-  if (typeof data !== "string") return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  // A text frame is valid UTF-8 by the WebSocket protocol (RFC 6455 5.6; clients close the
-  // connection otherwise), so decoding and encoding it again gives back the received bytes.
-  return Buffer.from(data, "utf8");
-}
-
 /**
  * Classifies one stream message: an RSVP becomes a raw-topic record keyed by `group_id` in the
  * partition Kafka's default partitioner gives that key; anything else becomes a dead-letter
  * record with the parser's `reason`. The value is always the bytes received, never re-encoded.
+ *
+ * A text frame stays a string here: it is encoded once, straight into the producer's batch
+ * (`packBatch`), rather than into a buffer of its own per message. That is exact because a text
+ * frame is valid UTF-8 by the WebSocket protocol (RFC 6455 5.6; clients close the connection
+ * otherwise), so decoding and encoding it again gives back the received bytes.
  *
  * @param data A text frame (string) or binary frame (bytes).
  * @param receivedAt Ingest time in ms.
@@ -51,39 +61,52 @@ export function toRecord(
   receivedAt: number,
   rawPartitions: number,
 ): IngestRecord {
-  const value = frameBytes(data);
   const result = parse(data);
-  const receivedAtText = String(receivedAt);
-  if (result.ok) {
-    const key = Buffer.from(String(result.rsvp.group.group_id));
-    return {
-      kind: "raw",
-      message: {
-        key,
-        value,
-        partition: partitionOf(key, rawPartitions),
-        headers: { received_at: receivedAtText },
-      },
-      receivedAt,
-      bytes: value.length + key.length + RECORD_OVERHEAD_BYTES,
-    };
-  }
+  if (!result.ok) return toDlqRecord(data, receivedAt, result.reason, result.message);
+  const valueBytes = typeof data === "string" ? Buffer.byteLength(data, "utf8") : data.byteLength;
+  const key = String(result.rsvp.group.group_id);
+  return {
+    kind: "raw",
+    value: data,
+    valueBytes,
+    key,
+    partition: partitionOfText(key, rawPartitions),
+    headers: undefined,
+    receivedAt,
+    bytes: valueBytes + key.length + RECORD_OVERHEAD_BYTES,
+  };
+}
+
+function toDlqRecord(
+  data: string | Uint8Array,
+  receivedAt: number,
+  reason: RejectReason,
+  message: string,
+): IngestRecord {
+  const value =
+    typeof data === "string"
+      ? Buffer.from(data, "utf8")
+      : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   // A copy, so the oversized original is not kept alive by a view into it.
   const kept =
     value.length > DLQ_VALUE_BYTES_MAX
       ? Buffer.from(value.subarray(0, DLQ_VALUE_BYTES_MAX))
       : value;
   const headers: Record<string, string> = {
-    reason: result.reason,
-    error: result.message.slice(0, DLQ_ERROR_CHARS_MAX),
-    received_at: receivedAtText,
+    reason,
+    error: message.slice(0, DLQ_ERROR_CHARS_MAX),
+    received_at: String(receivedAt),
   };
   if (kept !== value) headers.value_bytes = String(value.length);
   return {
     kind: "dlq",
-    message: { key: null, value: kept, headers },
+    value: kept,
+    valueBytes: kept.length,
+    key: undefined,
+    partition: -1,
+    headers,
     receivedAt,
     bytes: kept.length + RECORD_OVERHEAD_BYTES,
-    reason: result.reason,
+    reason,
   };
 }
