@@ -21,12 +21,11 @@ export type PartialMessage =
       caughtUp: boolean;
     };
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Encodes a partial message as its Kafka value. */
 export function encodePartial(message: PartialMessage): Buffer {
-  return Buffer.from(encoder.encode(JSON.stringify(message)));
+  return Buffer.from(JSON.stringify(message));
 }
 
 /**

@@ -1,7 +1,14 @@
 import type { TimeBasis } from "../../modules/config/mod.ts";
 import { EventClock } from "../../modules/window/mod.ts";
 import { extractRsvp, type Profile, ProfileCache } from "./profile.ts";
-import { bump, COUNT, type LabelFilter, SlotBuilder, type SlotData } from "./slot_data.ts";
+import {
+  bump,
+  COUNT,
+  type GeoTuple,
+  type LabelFilter,
+  SlotBuilder,
+  type SlotData,
+} from "./slot_data.ts";
 
 /** Options for {@linkcode PartitionWorker}. */
 export interface PartitionWorkerOptions {
@@ -203,16 +210,19 @@ export class PartitionWorker {
       this.#repeat(id, previous, { slot, yes, profile }, builder, live);
       return;
     }
-    builder.contribute(profile, yes, 1);
-    live?.contribute(profile, yes, 1);
-    for (const b of live ? [builder, live] : [builder]) {
-      bump(b.counts, yes ? COUNT.seriesYes : COUNT.seriesNo);
-      bump(b.counts, yes ? COUNT.totalYes : COUNT.totalNo);
-      if (!Number.isNaN(profile.lat)) {
-        b.geo([profile.lat, profile.lon, yes ? 1 : 0, profile.eventId, time, r.offset]);
-      }
-    }
+    const point: GeoTuple | undefined = Number.isNaN(profile.lat)
+      ? undefined
+      : [profile.lat, profile.lon, yes ? 1 : 0, profile.eventId, time, r.offset];
+    this.#countNew(builder, profile, yes, point);
+    if (live !== undefined) this.#countNew(live, profile, yes, point);
     this.#place(id, { slot, yes, profile });
+  }
+
+  #countNew(b: SlotBuilder, profile: Profile, yes: boolean, point: GeoTuple | undefined): void {
+    b.contribute(profile, yes, 1);
+    bump(b.counts, yes ? COUNT.seriesYes : COUNT.seriesNo);
+    bump(b.counts, yes ? COUNT.totalYes : COUNT.totalNo);
+    if (point !== undefined) b.geo(point);
   }
 
   #repeat(id: number, previous: Placement, next: Placement, b: SlotBuilder, live?: SlotBuilder) {
@@ -312,10 +322,18 @@ export class PartitionWorker {
     return (dim, key, a, b = "", c = "", d = "") => {
       const sent = this.#labelsSent[dim] as Map<string, SentLabel>;
       const entry = sent.get(key);
-      if (entry !== undefined && entry.slot > slot - resend) {
-        if (entry.a === a && entry.b === b && entry.c === c && entry.d === d) return false;
+      if (entry === undefined) {
+        sent.set(key, { slot, a, b, c, d });
+        return true;
       }
-      sent.set(key, { slot, a, b, c, d });
+      const same = entry.a === a && entry.b === b && entry.c === c && entry.d === d;
+      if (same && entry.slot > slot - resend) return false;
+      // Updated in place: this runs for every label of every closed slot.
+      entry.slot = slot;
+      entry.a = a;
+      entry.b = b;
+      entry.c = c;
+      entry.d = d;
       return true;
     };
   }

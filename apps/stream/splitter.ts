@@ -21,6 +21,13 @@ const LOAD_ATTEMPTS_MAX = 5;
 const LOAD_RETRY_MS = 500;
 /** Commits of the raw offsets, at most this often (a restart re-reads from the window start anyway). */
 const COMMIT_INTERVAL_MS = 1000;
+/**
+ * Fetch sizes of the raw consumer. kafkajs fetches one response at a time and processes it
+ * before the next; with its defaults (1 MiB per partition, 10 MiB per fetch) catching up is
+ * bound by round trips (57,000 records/s read alone here, against 203,000 with these).
+ */
+const FETCH_BYTES_PER_PARTITION_MAX = 8 * 1024 * 1024;
+const FETCH_BYTES_MAX = 48 * 1024 * 1024;
 /** A partition further behind than this many records keeps no live deltas (catch-up). */
 const LIVE_LAG_RECORDS_MAX = 5000;
 
@@ -70,6 +77,8 @@ export class Splitter {
       sessionTimeout: stream.sessionTimeoutMs,
       heartbeatInterval: Math.floor(stream.sessionTimeoutMs / 10),
       maxWaitTimeInMs: 500,
+      maxBytesPerPartition: FETCH_BYTES_PER_PARTITION_MAX,
+      maxBytes: FETCH_BYTES_MAX,
     });
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.#admin = kafka.admin();
