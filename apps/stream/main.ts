@@ -27,6 +27,8 @@ Options (each overrides the environment variable named):
   --emit-ms N         STREAM_EMIT_MS             live snapshot interval (default 1000)
   --window-ms N       STREAM_WINDOW_MS           window length (default 300000)
   --from S            STREAM_START               earliest (default) | latest, for a new group
+  --threads N         STREAM_THREADS             stage-one worker threads (default: CPU cores,
+                                                 at most 6; 0 = main thread)
   -h, --help          this text
 
 Also: STREAM_SLOT_MS (1000), STREAM_ALLOWED_LATENESS_MS (2000 ingest / 60000 event),
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
       "emit-ms": { env: "STREAM_EMIT_MS", type: "string" },
       "window-ms": { env: "STREAM_WINDOW_MS", type: "string" },
       from: { env: "STREAM_START", type: "string" },
+      threads: { env: "STREAM_THREADS", type: "string" },
     },
   });
   if (cli === undefined) return;

@@ -178,9 +178,9 @@ function track(group: string): string {
 describe("apps/stream on Kafka", () => {
   let single: Map<number, Stats>;
 
-  test("the recorded RSVPs give the offline reference's finals", async () => {
+  test("the recorded RSVPs give the offline reference's finals (stage one on the main thread)", async () => {
     await produce(records);
-    const env = deployment("one");
+    const env = deployment("one", { STREAM_THREADS: "0" });
     const processor = await startInProcess(env);
     try {
       const finals = await readFinals(env, lastEnd, 60_000);
@@ -191,13 +191,17 @@ describe("apps/stream on Kafka", () => {
     }
   }, 90_000);
 
-  test("three instances in one group publish the same finals as one", async () => {
-    const env = deployment("three");
+  test("three instances of two threads each in one group publish the same finals as one", async () => {
+    const env = deployment("three", { STREAM_THREADS: "2" });
     const processors = await Promise.all([0, 1, 2].map(() => startInProcess(env)));
     try {
       const finals = byEnd(await readFinals(env, lastEnd, 60_000));
       const owned = processors.flatMap((p) => p.partitions()).sort((a, b) => a - b);
       expect(owned).toEqual([0, 1, 2, 3, 4, 5]);
+      // Six members (three instances, two threads each) share six partitions, and the
+      // threads' counters reach their instance's.
+      expect(processors.map((p) => p.partitions().length)).toEqual([2, 2, 2]);
+      for (const p of processors) expect(p.counters().records).toBeGreaterThan(0);
       expect(processors.filter((p) => p.merging()).length).toBe(1);
       for (const end of expected.keys()) {
         expect(withoutRunFields(finals.get(end) as Stats)).toEqual(
