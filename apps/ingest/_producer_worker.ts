@@ -13,7 +13,7 @@ import { describeError, isRetriable } from "./pump.ts";
 /** Messages from the main thread. */
 export type ToWorker =
   | { type: "init"; config: KafkaConfig }
-  | { type: "send"; id: number; batch: PackedBatch }
+  | { type: "send"; id: number; batch: PackedBatch; chained: boolean }
   | { type: "disconnect" };
 
 /** Replies; `retriable` is judged here, where the client's error and its causes live. */
@@ -107,19 +107,52 @@ async function send(batch: PackedBatch): Promise<void> {
   await producer.send({ messages });
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
-  const message = event.data;
-  let reply: FromWorker;
+/** Whether the last batch produced failed: a batch chained to it is then not sent. */
+let lastFailed = false;
+
+async function handle(message: ToWorker): Promise<FromWorker> {
   if (message.type === "init") {
-    reply = await init(message.config).then(() => ({ type: "ready" }) as const, failure);
-  } else if (message.type === "send") {
-    reply = await send(message.batch).then(
-      () => ({ type: "sent", id: message.id }) as const,
-      (error: unknown) => failure(error, message.id),
-    );
-  } else {
-    await producer?.close().catch(() => {});
-    reply = { type: "closed" };
+    return init(message.config).then(() => ({ type: "ready" }) as const, failure);
   }
-  post(reply);
+  if (message.type === "disconnect") {
+    await producer?.close().catch(() => {});
+    return { type: "closed" };
+  }
+  const { id, chained } = message;
+  if (chained && lastFailed) {
+    // Sent behind a batch that failed: producing it now would put it before that one.
+    return {
+      type: "failed",
+      id,
+      name: "Unsent",
+      message: "the batch before it failed",
+      retriable: true,
+    };
+  }
+  return send(message.batch).then(
+    () => {
+      lastFailed = false;
+      return { type: "sent", id } as const;
+    },
+    (error: unknown) => {
+      lastFailed = true;
+      return failure(error, id);
+    },
+  );
+}
+
+/**
+ * One message at a time, in arrival order: a batch is produced only once the one before it
+ * is acknowledged (Kafka sees one request in flight, so a retried request cannot be
+ * overtaken). A disconnect is not queued: it closes the client, which ends a send retrying
+ * against a broker that is down.
+ */
+let queue: Promise<void> = Promise.resolve();
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.type === "disconnect") {
+    void handle(message).then(post);
+    return;
+  }
+  queue = queue.then(() => handle(message).then(post));
 };

@@ -72,18 +72,24 @@ export class RecordBuffer<T extends Sized> {
     return this.#size === 0 ? undefined : this.#ring[this.#head];
   }
 
+  /** The record `index` places after the oldest (0: the oldest), or undefined past the end. */
+  at(index: number): T | undefined {
+    if (index < 0 || index >= this.#size) return undefined;
+    return this.#ring[(this.#head + index) % this.#ring.length];
+  }
+
   /**
-   * The oldest records, in order, up to `recordsMax` of them and `bytesMax` bytes (at least one
-   * record when any is held), without removing them. With `groupOf`, the byte bound applies to
-   * each group (a Kafka partition) instead of the whole: the batch stops at the first record
-   * whose group is full, so order is kept.
+   * The oldest records after the first `skip`, in order, up to `recordsMax` of them and
+   * `bytesMax` bytes (at least one record when any is there), without removing them. With
+   * `groupOf`, the byte bound applies to each group (a Kafka partition) instead of the whole:
+   * the batch stops at the first record whose group is full, so order is kept.
    */
-  peek(recordsMax: number, bytesMax: number, groupOf?: (record: T) => number): T[] {
+  peek(recordsMax: number, bytesMax: number, groupOf?: (record: T) => number, skip = 0): T[] {
     const out: T[] = [];
     const groupBytes = new Map<number, number>();
     let bytes = 0;
-    const count = Math.min(recordsMax, this.#size);
-    for (let i = 0; i < count; i++) {
+    const end = skip + Math.min(recordsMax, Math.max(0, this.#size - skip));
+    for (let i = skip; i < end; i++) {
       const record = this.#ring[(this.#head + i) % this.#ring.length] as T;
       const group = groupOf?.(record) ?? 0;
       const before = groupOf === undefined ? bytes : (groupBytes.get(group) ?? 0);

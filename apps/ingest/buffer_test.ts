@@ -84,3 +84,16 @@ test("RecordBuffer rejects invalid bounds and drops", () => {
   const buffer = new RecordBuffer<{ id: number; bytes: number }>({ recordsMax: 2, bytesMax: 10 });
   expect(() => buffer.drop(1)).toThrow(RangeError);
 });
+
+test("peek() can skip records already taken, and at() reads by position", () => {
+  const buffer = new RecordBuffer<{ id: number; bytes: number }>({ recordsMax: 4, bytesMax: 100 });
+  for (const id of [1, 2, 3, 4]) buffer.push({ id, bytes: 10 });
+  buffer.drop(1);
+  buffer.push({ id: 5, bytes: 10 }); // wraps around the ring
+  expect(buffer.peek(2, 100, undefined, 2).map((r) => r.id)).toEqual([4, 5]);
+  expect(buffer.peek(9, 100, undefined, 3).map((r) => r.id)).toEqual([5]);
+  expect(buffer.peek(9, 100, undefined, 4)).toEqual([]);
+  expect(buffer.at(0)?.id).toBe(2);
+  expect(buffer.at(3)?.id).toBe(5);
+  expect(buffer.at(4)).toBeUndefined();
+});

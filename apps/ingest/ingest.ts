@@ -18,6 +18,15 @@ export const BUFFER_HOLD_RATIO = 0.9;
 /** Back-pressure ends once the buffer has drained to this fraction of both bounds. */
 export const BUFFER_RESUME_RATIO = 0.5;
 
+/**
+ * Batches handed to the producer thread and not yet acknowledged. Kafka still sees one
+ * request at a time; the second batch waits, packed, in the producer thread, which sends it
+ * the moment the first is acknowledged instead of after the acknowledgement has crossed back
+ * to a busy main thread and a new batch has been packed (a third of each round trip at max
+ * rate).
+ */
+const BATCHES_IN_FLIGHT_MAX = 2;
+
 /** Delays between retries of a failed produce request. */
 const PRODUCE_RETRY = { msMin: 100, msMax: 5_000 };
 
@@ -109,7 +118,7 @@ class IngestRun implements Ingest {
     });
     this.#pump = new Pump<IngestRecord>(
       this.#buffer,
-      (batch) => sink.send(batch),
+      (batch, chained) => sink.send(batch, chained),
       {
         batchRecordsMax: config.batchRecordsMax,
         batchBytesMax: config.batchBytesMax,
@@ -117,6 +126,7 @@ class IngestRun implements Ingest {
         groupOf: (record) => record.partition,
         lingerMs: config.batchLingerMs,
         retry: PRODUCE_RETRY,
+        inFlightMax: BATCHES_IN_FLIGHT_MAX,
         now: this.#now,
         sleep: (ms) => Bun.sleep(ms),
         random,

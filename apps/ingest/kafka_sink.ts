@@ -10,8 +10,12 @@ import type { IngestRecord } from "./record.ts";
 export interface KafkaSink {
   /** Partitions of the raw topic, for the key partitioner. */
   readonly rawPartitions: number;
-  /** Produces one batch (raw and dead-letter records together), resolving once acknowledged. */
-  send(batch: readonly IngestRecord[]): Promise<void>;
+  /**
+   * Produces one batch (raw and dead-letter records together), resolving once acknowledged.
+   * A `chained` batch is produced only after the batch sent before it succeeded; if that one
+   * failed, this one fails unsent (retriable), so partitions stay in order.
+   */
+  send(batch: readonly IngestRecord[], chained: boolean): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -64,7 +68,7 @@ export async function connectKafkaSink(
   });
   return {
     rawPartitions,
-    send: (batch) => thread.send(batch),
+    send: (batch, chained) => thread.send(batch, chained),
     async disconnect() {
       await thread.call({ type: "disconnect" }, "closed").catch(() => {});
       thread.terminate();
@@ -106,7 +110,7 @@ class ProducerThread {
   }
 
   /** Sends one batch, resolving once Kafka acknowledged it. */
-  send(batch: readonly IngestRecord[]): Promise<void> {
+  send(batch: readonly IngestRecord[], chained: boolean): Promise<void> {
     const id = this.#nextId++;
     const packed = packBatch(batch);
     return new Promise((resolve, reject) => {
@@ -114,7 +118,7 @@ class ProducerThread {
         if (reply.type === "sent") resolve();
         else reject(reply.type === "failed" ? errorOf(reply) : new Error(`got ${reply.type}`));
       });
-      const message: ToWorker = { type: "send", id, batch: packed };
+      const message: ToWorker = { type: "send", id, batch: packed, chained };
       this.#worker.postMessage(message, transferables(packed));
     });
   }
@@ -135,8 +139,17 @@ class ProducerThread {
     });
   }
 
+  /** Stops the thread; sends still waiting fail (not retriable: nothing will answer them). */
   terminate(): void {
     this.#worker.terminate();
+    const stopped: FromWorker = {
+      type: "failed",
+      name: "WorkerStopped",
+      message: "the producer thread was stopped before Kafka acknowledged the batch",
+      retriable: false,
+    };
+    for (const waiter of this.#sends.values()) waiter(stopped);
+    this.#sends.clear();
   }
 }
 

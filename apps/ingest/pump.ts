@@ -18,6 +18,12 @@ export interface PumpOptions<T = unknown> {
   lingerMs: number;
   /** Delays between retries of a failed send. */
   retry: BackoffBounds;
+  /**
+   * Batches sent and not yet acknowledged, at most (default 1). With 2, the next full batch
+   * goes to the sender while one is in flight, `chained` to it: the sender must send it only
+   * after the one before it succeeded, and fail it unsent otherwise.
+   */
+  inFlightMax?: number;
   /** The clock, the way to wait and the jitter; injected so tests need not sleep. */
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -119,22 +125,26 @@ export function sendDueInMs(
 }
 
 /**
- * Moves records from the buffer to Kafka, one batch in flight at a time: a batch is the
- * buffer's oldest records, sent, and dropped from the buffer only once acknowledged. One
- * batch at a time keeps each partition in order and makes "everything before position P is
- * durable" exact; while it is in flight the next batch fills.
+ * Moves records from the buffer to Kafka: a batch is the buffer's oldest records, sent, and
+ * dropped from the buffer only once acknowledged, so "everything before position P is durable"
+ * is exact. Batches are acknowledged in order: with `inFlightMax` 2 the next full batch is
+ * handed over `chained` while one is in flight (the sender sends it only after that one
+ * succeeded, which keeps each partition in order), so no round trip passes without a batch
+ * ready; after a failure everything not acknowledged goes again, from the oldest.
  */
 export class Pump<T extends Pumped> {
   #buffer: RecordBuffer<T>;
-  #send: (batch: T[]) => Promise<void>;
+  #send: (batch: T[], chained: boolean) => Promise<void>;
   #options: PumpOptions<T>;
   #hooks: PumpHooks<T>;
   #wake: (() => void) | undefined;
   #draining = false;
+  /** Sent and not yet settled, oldest first; `outcome` is the error, or undefined once acked. */
+  #inFlight: { batch: T[]; startedAt: number; outcome: Promise<unknown> }[] = [];
 
   constructor(
     buffer: RecordBuffer<T>,
-    send: (batch: T[]) => Promise<void>,
+    send: (batch: T[], chained: boolean) => Promise<void>,
     options: PumpOptions<T>,
     hooks: PumpHooks<T>,
   ) {
@@ -168,39 +178,73 @@ export class Pump<T extends Pumped> {
    */
   async run(): Promise<void> {
     const buffer = this.#buffer;
+    let attempt = 0;
+    let lastAckAt = this.#options.now();
     for (;;) {
-      const oldest = buffer.oldest();
-      if (oldest === undefined && this.#draining) return;
+      const dueMs = this.#topUp();
+      const head = this.#inFlight[0];
+      if (head === undefined) {
+        if (buffer.size === 0 && this.#draining) return;
+        await this.#waitMs(dueMs);
+        continue;
+      }
+      const error = await head.outcome;
+      if (error === undefined) {
+        this.#inFlight.shift();
+        const ackedAt = this.#options.now();
+        // A chained batch waited for the one before it; its own send began with that ack.
+        const sendMs = ackedAt - Math.max(head.startedAt, lastAckAt);
+        lastAckAt = ackedAt;
+        attempt = 0;
+        buffer.drop(head.batch.length);
+        this.#hooks.acked(head.batch, sendMs);
+        continue;
+      }
+      // The batches chained behind a failed one fail unsent; all of it goes again, in order.
+      await Promise.all(this.#inFlight.map((entry) => entry.outcome));
+      this.#inFlight = [];
+      if (!isRetriable(error)) throw error;
+      const delayMs = backoffMs(attempt, this.#options.retry, this.#options.random);
+      this.#hooks.failed(error, attempt, delayMs);
+      attempt++;
+      await this.#options.sleep(delayMs);
+      lastAckAt = this.#options.now();
+    }
+  }
+
+  /**
+   * Sends every due batch after those in flight, up to `inFlightMax` in flight.
+   *
+   * @returns How long until the next batch is due (Infinity: until records arrive).
+   */
+  #topUp(): number {
+    const buffer = this.#buffer;
+    const { batchRecordsMax, batchBytesMax, groupOf, inFlightMax = 1 } = this.#options;
+    for (;;) {
+      let taken = 0;
+      let takenBytes = 0;
+      for (const { batch } of this.#inFlight) {
+        taken += batch.length;
+        for (const record of batch) takenBytes += record.bytes;
+      }
       const dueMs = sendDueInMs(
-        { size: buffer.size, bytes: buffer.bytes, oldestAt: oldest?.receivedAt },
+        {
+          size: buffer.size - taken,
+          bytes: buffer.bytes - takenBytes,
+          oldestAt: buffer.at(taken)?.receivedAt,
+        },
         this.#options.now(),
         this.#options,
         this.#draining,
       );
-      if (dueMs > 0) {
-        await this.#waitMs(dueMs);
-        continue;
-      }
-      const { batchRecordsMax, batchBytesMax, groupOf } = this.#options;
-      const batch = buffer.peek(batchRecordsMax, batchBytesMax, groupOf);
-      const sendMs = await this.#sendWithRetry(batch);
-      buffer.drop(batch.length);
-      this.#hooks.acked(batch, sendMs);
-    }
-  }
-
-  async #sendWithRetry(batch: T[]): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const startedAt = this.#options.now();
-      try {
-        await this.#send(batch);
-        return this.#options.now() - startedAt;
-      } catch (error) {
-        if (!isRetriable(error)) throw error;
-        const delayMs = backoffMs(attempt, this.#options.retry, this.#options.random);
-        this.#hooks.failed(error, attempt, delayMs);
-        await this.#options.sleep(delayMs);
-      }
+      if (dueMs > 0 || this.#inFlight.length >= inFlightMax) return dueMs;
+      const batch = buffer.peek(batchRecordsMax, batchBytesMax, groupOf, taken);
+      const chained = this.#inFlight.length > 0;
+      const outcome = this.#send(batch, chained).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error("send failed"),
+      );
+      this.#inFlight.push({ batch, startedAt: this.#options.now(), outcome });
     }
   }
 

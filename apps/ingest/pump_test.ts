@@ -67,7 +67,10 @@ describe("describeError()", () => {
 });
 
 /** A pump over a fake clock: `sleep` advances time instead of waiting. */
-function harness(send: (batch: Item[]) => Promise<void>) {
+function harness(
+  send: (batch: Item[], chained: boolean) => Promise<void>,
+  overrides: Partial<PumpOptions<Item>> = {},
+) {
   let clock = 1000;
   const sleeps: number[] = [];
   const acked: number[][] = [];
@@ -82,6 +85,7 @@ function harness(send: (batch: Item[]) => Promise<void>) {
       clock += ms;
     },
     random: () => 0.5,
+    ...overrides,
   };
   const pump = new Pump<Item>(buffer, send, options, {
     acked: (batch) => acked.push(batch.map((item) => item.id)),
@@ -146,6 +150,89 @@ describe("Pump", () => {
     h.pump.drain();
     await expect(h.pump.run()).rejects.toThrow("MESSAGE_TOO_LARGE");
     expect(h.buffer.size).toBe(2);
+    expect(h.acked).toEqual([]);
+  });
+
+  test("with two in flight, hands the next full batch over chained and acks in order", async () => {
+    const calls: [number[], boolean][] = [];
+    const pending: (() => void)[] = [];
+    const h = harness(
+      (batch, chained) => {
+        calls.push([batch.map((item) => item.id), chained]);
+        return new Promise<void>((resolve) => pending.push(resolve));
+      },
+      { inFlightMax: 2 },
+    );
+    h.push(1, 2, 3, 4, 5, 6, 7);
+    const running = h.pump.run();
+    await Bun.sleep(0);
+    // Both full batches are out before either is acknowledged; never a third.
+    expect(calls).toEqual([
+      [[1, 2, 3], false],
+      [[4, 5, 6], true],
+    ]);
+    pending.shift()?.();
+    await Bun.sleep(0);
+    expect(h.acked).toEqual([[1, 2, 3]]);
+    expect(h.buffer.size).toBe(4);
+    // A partial batch is not due yet; it goes once the batch ahead of it is acknowledged.
+    h.pump.drain();
+    await Bun.sleep(0);
+    expect(calls).toHaveLength(2);
+    pending.shift()?.();
+    await Bun.sleep(0);
+    expect(calls[2]).toEqual([[7], false]);
+    pending.shift()?.();
+    await running;
+    expect(h.acked).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(h.buffer.size).toBe(0);
+  });
+
+  test("after a failed batch, the one chained to it is not acked and both go again in order", async () => {
+    const calls: [number[], boolean][] = [];
+    let failed = false;
+    const h = harness(
+      async (batch, chained) => {
+        calls.push([batch.map((item) => item.id), chained]);
+        // The sink's contract: a batch chained to a failed one fails unsent.
+        if (chained && failed) throw Object.assign(new Error("unsent"), { retriable: true });
+        if (calls.length === 1) {
+          failed = true;
+          throw Object.assign(new Error("broker down"), { retriable: true });
+        }
+        failed = false;
+      },
+      { inFlightMax: 2 },
+    );
+    h.push(1, 2, 3, 4, 5, 6);
+    const running = h.pump.run();
+    await Bun.sleep(0);
+    h.pump.drain();
+    await running;
+    expect(calls).toEqual([
+      [[1, 2, 3], false],
+      [[4, 5, 6], true],
+      [[1, 2, 3], false],
+      [[4, 5, 6], true],
+    ]);
+    expect(h.failures).toEqual([0, 75]);
+    expect(h.acked).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+  });
+
+  test("a non-retriable failure with a batch chained to it stops, keeping every record", async () => {
+    const h = harness(
+      async (_batch, chained) => {
+        if (!chained) throw Object.assign(new Error("MESSAGE_TOO_LARGE"), { retriable: false });
+        throw Object.assign(new Error("unsent"), { retriable: true });
+      },
+      { inFlightMax: 2 },
+    );
+    h.push(1, 2, 3, 4, 5, 6);
+    await expect(h.pump.run()).rejects.toThrow("MESSAGE_TOO_LARGE");
+    expect(h.buffer.size).toBe(6);
     expect(h.acked).toEqual([]);
   });
 });
