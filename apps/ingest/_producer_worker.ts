@@ -43,6 +43,8 @@ const CONNECT_TIMEOUT_MS = 3_000;
 declare const self: Worker;
 let producer: Producer | undefined;
 let settings: KafkaConfig | undefined;
+/** Set on disconnect: the connections closing then are expected. */
+let closing = false;
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -83,7 +85,7 @@ function createProducer(config: KafkaConfig): Producer {
   client.on("client:broker:disconnect", (event: { broker?: unknown }) =>
     post({
       type: "log",
-      level: "warn",
+      level: closing ? "info" : "warn",
       msg: "kafka: disconnected",
       fields: { broker: event?.broker },
     }),
@@ -115,6 +117,7 @@ async function handle(message: ToWorker): Promise<FromWorker> {
     return init(message.config).then(() => ({ type: "ready" }) as const, failure);
   }
   if (message.type === "disconnect") {
+    closing = true;
     await producer?.close().catch(() => {});
     return { type: "closed" };
   }
