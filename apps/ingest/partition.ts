@@ -1,9 +1,12 @@
 /**
  * Kafka's default partitioner for keyed messages, as the Java client (and kafkajs's
  * `DefaultPartitioner`) computes it: `toPositive(murmur2(key)) % partitions`. Ingest assigns
- * partitions itself because kafkajs's murmur2 goes through a 64-bit Long emulation and cost
- * about a sixth of the producer's CPU; the result must stay identical, so that every client
- * puts a group's RSVPs on the same partition.
+ * partitions itself: the pump bounds each partition's bytes in a request, so it must know them
+ * before sending, and the producer's own partitioner would not do. `@platformatic/kafka`'s
+ * default one takes `murmur2(key) >>> 0` instead of Java's `& 0x7fffffff`, which puts every key
+ * with a negative hash elsewhere than Java clients do (kafkajs's murmur2, when it produced here,
+ * went through a 64-bit Long emulation and cost a sixth of its CPU). The result must stay
+ * identical, so that every client puts a group's RSVPs on the same partition.
  */
 
 const SEED = 0x9747b28c;
