@@ -157,5 +157,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     void handle(message).then(post);
     return;
   }
-  queue = queue.then(() => handle(message).then(post));
+  // `handle` answers every failure itself; the catch keeps one surprise from stalling the queue.
+  const id = message.type === "send" ? message.id : undefined;
+  queue = queue
+    .then(() => handle(message))
+    .then(post, (error: unknown) => post(failure(error, id)));
 };
