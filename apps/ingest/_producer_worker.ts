@@ -5,7 +5,7 @@
  */
 import { ProduceAcks, Producer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../modules/config/mod.ts";
-import type { LogLevel } from "../../modules/log/mod.ts";
+import type { ForwardedLog } from "../../modules/log/mod.ts";
 import { type PackedBatch, unpackBatch } from "./_batch_codec.ts";
 import { backoffMs } from "./backoff.ts";
 import { describeError, isRetriable } from "./pump.ts";
@@ -23,7 +23,7 @@ export type FromWorker =
   | { type: "failed"; id?: number; name: string; message: string; retriable: boolean }
   | { type: "closed" }
   | { type: "retry"; operation: string; attempt: number; delayMs: number; error: string }
-  | { type: "log"; level: LogLevel; msg: string; fields: Record<string, unknown> };
+  | ForwardedLog;
 
 /**
  * Delays between the client's own retries. They are without limit: the client keeps a retried

@@ -1,7 +1,7 @@
 import type { Kafka } from "kafkajs";
 import type { KafkaConfig } from "../../modules/config/mod.ts";
 import { ensureTopics, projectTopics } from "../../modules/kafka/mod.ts";
-import type { Logger } from "../../modules/log/mod.ts";
+import { type Logger, writeForwarded } from "../../modules/log/mod.ts";
 import { packBatch, transferables } from "./_batch_codec.ts";
 import type { FromWorker, ToWorker } from "./_producer_worker.ts";
 import type { IngestRecord } from "./record.ts";
@@ -87,7 +87,7 @@ class ProducerThread {
   constructor(log: Logger, onRetry: (notice: RetryNotice) => void) {
     this.#worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const reply = event.data;
-      if (reply.type === "log") return log[reply.level](reply.msg, reply.fields);
+      if (reply.type === "log") return writeForwarded(log, reply);
       if (reply.type === "retry") return onRetry(reply);
       const id = "id" in reply ? reply.id : undefined;
       const waiter = id === undefined ? this.#lifecycle : this.#sends.get(id);
