@@ -4,5 +4,6 @@
  *
  * @module
  */
+export { isRsvp } from "./_is_rsvp.ts";
 export * from "./parse.ts";
 export * from "./schema.ts";
