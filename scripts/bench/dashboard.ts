@@ -22,6 +22,7 @@ import { createLogger } from "../../modules/log/mod.ts";
 import { SampleRing } from "../../modules/metrics/mod.ts";
 import { encodeStats } from "../../modules/stats/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+import { cpuSeconds, freePort } from "./_support.ts";
 
 const { values } = parseArgs({
   options: {
@@ -42,19 +43,6 @@ const CHROMIUM_ARGS = [
   "--disable-gpu",
   "--disable-background-networking",
 ];
-
-function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 100 Hz). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

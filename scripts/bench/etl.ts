@@ -32,6 +32,7 @@ import { databaseConfig, PROJECT_ROOT } from "../../modules/config/mod.ts";
 import { DuckDBRunner } from "../../modules/lake/mod.ts";
 import { connect } from "../../modules/pg/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+import { syntheticFile } from "./_support.ts";
 
 /** The archive's default object size (ARCHIVE_FLUSH_BYTES). */
 const OBJECT_BYTES = 1024 * 1024;
@@ -124,19 +125,6 @@ function child(args: string[]): Record<string, number> {
     throw new Error(`Benchmark phase ${args.join(" ")} failed: ${result.stderr || result.stdout}`);
   }
   return JSON.parse(result.stdout.trim().split("\n").at(-1) as string);
-}
-
-/** The synthetic JSONL, generated once by the replay server's generator. */
-function syntheticFile(records: number, dir: string): string {
-  const file = join(dir, `synthetic-${records}.jsonl`);
-  if (existsSync(file)) return file;
-  const result = spawnSync(
-    process.execPath,
-    [join(PROJECT_ROOT, "apps/replay/main.ts"), "--write", String(records), "--out", file],
-    { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], timeout: PHASE_TIMEOUT_MS },
-  );
-  if (result.status !== 0) throw new Error(`Cannot generate ${records} synthetic RSVPs`);
-  return file;
 }
 
 /** Splits the JSONL into 1 MiB archive objects, partitions taking turns, under one hour. */

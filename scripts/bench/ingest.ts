@@ -8,7 +8,7 @@
  *   bun scripts/bench/ingest.ts [--records 1000000] [--runs 1]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,11 +24,10 @@ import {
 import { createKafka } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+import { CLOCK_TICKS_PER_SECOND, cpuSeconds, freePort, syntheticFile } from "./_support.ts";
 
 /** A run that has not finished by then is reported as failed rather than waited on. */
 const RUN_TIMEOUT_MS = 10 * 60_000;
-/** /proc reports CPU time in clock ticks; Linux's USER_HZ is 100 on every common build. */
-const CLOCK_TICKS_PER_SECOND = 100;
 const bun = process.execPath;
 const log = createLogger("bench-ingest", { level: "warn" });
 
@@ -51,40 +50,6 @@ interface RunResult {
   kafkaToolLatencyMsP50: number;
   kafkaToolLatencyMsP99: number;
   load1: number;
-}
-
-function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
-
-function syntheticFile(records: number): string {
-  const dir = join(PROJECT_ROOT, "data", "bench");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `synthetic-${records}.jsonl`);
-  if (!existsSync(file)) {
-    console.error(`writing ${records} synthetic RSVPs to ${file} (once)`);
-    const result = spawnSync(
-      bun,
-      ["apps/replay/main.ts", "--write", String(records), "--out", file],
-      { cwd: PROJECT_ROOT, stdio: "inherit" },
-    );
-    if (result.status !== 0) throw new Error(`writing ${file} failed`);
-  }
-  return file;
-}
-
-/** CPU seconds a process has used so far (user + system), from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
 }
 
 /** Busy and total CPU seconds of the whole machine so far, from /proc/stat. */

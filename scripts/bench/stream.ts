@@ -1,21 +1,5 @@
 #!/usr/bin/env bun
-/**
- * Benchmark of apps/stream on the local broker. Prints one JSON line per measurement; the
- * figures go to docs/benchmarks.md by hand.
- *
- * 1. Throughput: N synthetic raw RSVPs (apps/replay --write) produced to a fresh 6-partition
- *    topic with `received_at` 1 ms apart, then K stream processes (`bun apps/stream/main.ts`)
- *    started on it; records/s until every record is reflected in a stats message
- *    (`progress` offsets), overall and between 10% and 90% (without start-up).
- * 2. Latency: a steady 1,000 RSVPs/s with `received_at` = the send time, through one stream
- *    process; for each record, the time from `received_at` until the first stats message
- *    whose progress covers its offset arrives here, p50/p99, for each emit interval.
- *
- *   bun scripts/bench/stream.ts [--records 1000000] [--instances 1,3] [--latency-seconds 20]
- *                               [--emit 1000,100] [--skip-throughput] [--skip-latency]
- */
-import { spawnSync } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -26,6 +10,7 @@ import { createKafka, ensureTopics } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { parseStats, type Stats } from "../../modules/stats/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
+import { syntheticFile } from "./_support.ts";
 
 const PARTITIONS = 6;
 /** A run that has not finished by then is reported as failed rather than waited on. */
@@ -47,25 +32,6 @@ const { values } = parseArgs({
     "skip-latency": { type: "boolean", default: false },
   },
 });
-
-function syntheticFile(records: number): string {
-  const dir = join(PROJECT_ROOT, "data", "bench");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `synthetic-${records}.jsonl`);
-  if (!existsSync(file)) {
-    console.error(`writing ${records} synthetic RSVPs to ${file} (once)`);
-    const result = spawnSync(
-      bun,
-      ["apps/replay/main.ts", "--write", String(records), "--out", file],
-      {
-        cwd: PROJECT_ROOT,
-        stdio: "inherit",
-      },
-    );
-    if (result.status !== 0) throw new Error(`writing ${file} failed`);
-  }
-  return file;
-}
 
 const GROUP_ID = /"group_id":(\d+)/;
 
