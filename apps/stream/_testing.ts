@@ -1,4 +1,5 @@
 /** Shared fixtures of the stream tests: the recorded RSVPs as raw records, and comparisons. */
+import { expect } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathsConfig } from "../../modules/config/mod.ts";
@@ -64,4 +65,30 @@ export function comparable(stats: Stats, slotMs: number): ReferenceFinal {
 export function withoutRunFields(stats: Stats): Omit<Stats, "emittedAt" | "progress"> {
   const { emittedAt: _emittedAt, progress: _progress, ...rest } = stats;
   return rest;
+}
+
+/** Finals by the slot their window ends at; a window published twice must be identical both times. */
+export function finalsByEnd(finals: Stats[], slotMs: number): Map<number, Stats> {
+  const out = new Map<number, Stats>();
+  for (const stats of finals) {
+    const end = stats.window.end / slotMs;
+    const seen = out.get(end);
+    if (seen !== undefined) expect(withoutRunFields(stats)).toEqual(withoutRunFields(seen));
+    out.set(end, stats);
+  }
+  return out;
+}
+
+/** Every window of the offline reference has a final, and it equals the reference's. */
+export function expectReference(
+  finals: Stats[],
+  expected: Map<number, ReferenceFinal>,
+  slotMs: number,
+): void {
+  const got = finalsByEnd(finals, slotMs);
+  for (const [end, want] of expected) {
+    const stats = got.get(end);
+    if (stats === undefined) throw new Error(`no final for the window ending at slot ${end}`);
+    expect(comparable(stats, slotMs)).toEqual(want);
+  }
 }

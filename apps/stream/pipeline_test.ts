@@ -7,7 +7,13 @@
 import { describe, expect, test } from "bun:test";
 import type { Stats } from "../../modules/stats/mod.ts";
 import { type ReferenceOptions, type ReferenceRecord, referenceFinals } from "./_reference.ts";
-import { comparable, recordedRecords, TEST_PARTITIONS, withoutRunFields } from "./_testing.ts";
+import {
+  expectReference,
+  finalsByEnd,
+  recordedRecords,
+  TEST_PARTITIONS,
+  withoutRunFields,
+} from "./_testing.ts";
 import { Merger } from "./merger.ts";
 import { decodePartial, encodePartial, type PartialMessage } from "./partials.ts";
 import { PartitionWorker, readCheckpoint } from "./partition_worker.ts";
@@ -117,26 +123,6 @@ function newMerger() {
   });
 }
 
-function byEnd(finals: Stats[]): Map<number, Stats> {
-  const out = new Map<number, Stats>();
-  for (const stats of finals) {
-    const end = stats.window.end / OPTIONS.slotMs;
-    const seen = out.get(end);
-    if (seen !== undefined) expect(withoutRunFields(stats)).toEqual(withoutRunFields(seen));
-    out.set(end, stats);
-  }
-  return out;
-}
-
-function expectReference(finals: Stats[]): void {
-  const got = byEnd(finals);
-  for (const [end, want] of expected) {
-    const stats = got.get(end);
-    if (stats === undefined) throw new Error(`no final for the window ending at slot ${end}`);
-    expect(comparable(stats, OPTIONS.slotMs)).toEqual(want);
-  }
-}
-
 describe("workers and merger on the recorded RSVPs", () => {
   const baseline = merge(runWorkers(25, 1));
 
@@ -148,7 +134,7 @@ describe("workers and merger on the recorded RSVPs", () => {
     expect(last?.quality.duplicates).toBeGreaterThan(100);
     expect(last?.quality.flips).toBeGreaterThan(0);
     expect(Math.max(...[...expected.values()].map((f) => f.counts.rsvps))).toBeGreaterThan(500);
-    expectReference(baseline);
+    expectReference(baseline, expected, OPTIONS.slotMs);
   }, 60_000);
 
   // CPU-bound: generous time limits, as the shared machine may be busy.
@@ -158,8 +144,8 @@ describe("workers and merger on the recorded RSVPs", () => {
       [300, 99],
     ] as const) {
       const finals = merge(runWorkers(batch, seed));
-      const got = byEnd(finals);
-      for (const [end, stats] of byEnd(baseline)) {
+      const got = finalsByEnd(finals, OPTIONS.slotMs);
+      for (const [end, stats] of finalsByEnd(baseline, OPTIONS.slotMs)) {
         expect(withoutRunFields(got.get(end) as Stats)).toEqual(withoutRunFields(stats));
       }
     }
@@ -191,7 +177,7 @@ describe("workers and merger on the recorded RSVPs", () => {
       workers.push(second);
     });
     closeAll(workers, out);
-    expectReference(merge(out));
+    expectReference(merge(out), expected, OPTIONS.slotMs);
   }, 60_000);
 
   test("a merger restarted from its checkpoint emits the same finals", () => {
@@ -208,6 +194,6 @@ describe("workers and merger on the recorded RSVPs", () => {
     // Nothing already final is emitted again; together they cover every window.
     const lastBefore = Math.max(...before.map((s) => s.window.end));
     expect(after.every((s) => s.window.end > lastBefore)).toBe(true);
-    expectReference([...before, ...after]);
+    expectReference([...before, ...after], expected, OPTIONS.slotMs);
   }, 60_000);
 });

@@ -16,7 +16,13 @@ import { createLogger } from "../../modules/log/mod.ts";
 import { parseStats, type Stats } from "../../modules/stats/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
 import { type ReferenceRecord, referenceFinals } from "./_reference.ts";
-import { comparable, recordedRecords, TEST_PARTITIONS, withoutRunFields } from "./_testing.ts";
+import {
+  expectReference,
+  finalsByEnd,
+  recordedRecords,
+  TEST_PARTITIONS,
+  withoutRunFields,
+} from "./_testing.ts";
 import { type StreamProcessor, startStream } from "./processor.ts";
 
 const SLOT_MS = 100;
@@ -129,27 +135,6 @@ async function startInProcess(env: Env): Promise<StreamProcessor> {
   });
 }
 
-/** The finals by window end; a window published twice must be identical both times. */
-function byEnd(finals: Stats[]): Map<number, Stats> {
-  const out = new Map<number, Stats>();
-  for (const stats of finals) {
-    const end = stats.window.end / SLOT_MS;
-    const seen = out.get(end);
-    if (seen !== undefined) expect(withoutRunFields(stats)).toEqual(withoutRunFields(seen));
-    out.set(end, stats);
-  }
-  return out;
-}
-
-function expectReference(finals: Stats[]): void {
-  const got = byEnd(finals);
-  for (const [end, want] of expected) {
-    const stats = got.get(end);
-    if (stats === undefined) throw new Error(`no final for the window ending at slot ${end}`);
-    expect(comparable(stats, SLOT_MS)).toEqual(want);
-  }
-}
-
 beforeAll(async () => {
   servicesUp("kafka");
   kafka = createKafka(kafkaConfig(), { clientSuffix: "stream-test", logger: quiet });
@@ -184,8 +169,8 @@ describe("apps/stream on Kafka", () => {
     const processor = await startInProcess(env);
     try {
       const finals = await readFinals(env, lastEnd, 60_000);
-      expectReference(finals);
-      single = byEnd(finals);
+      expectReference(finals, expected, SLOT_MS);
+      single = finalsByEnd(finals, SLOT_MS);
     } finally {
       await processor.stop();
     }
@@ -195,7 +180,7 @@ describe("apps/stream on Kafka", () => {
     const env = deployment("three", { STREAM_THREADS: "2" });
     const processors = await Promise.all([0, 1, 2].map(() => startInProcess(env)));
     try {
-      const finals = byEnd(await readFinals(env, lastEnd, 60_000));
+      const finals = finalsByEnd(await readFinals(env, lastEnd, 60_000), SLOT_MS);
       const owned = processors.flatMap((p) => p.partitions()).sort((a, b) => a - b);
       expect(owned).toEqual([0, 1, 2, 3, 4, 5]);
       // Six members (three instances, two threads each) share six partitions, and the
@@ -232,7 +217,7 @@ describe("apps/stream on Kafka", () => {
     await produce(records.slice(half), env.TOPIC_RAW);
     const second = spawnStream(env, join(dir, "second.log"));
     try {
-      expectReference(await readFinals(env, lastEnd, 90_000));
+      expectReference(await readFinals(env, lastEnd, 90_000), expected, SLOT_MS);
       // The restart really resumed from checkpoints: workers re-read part of their window
       // and the merger restored its running totals.
       const lines = readFileSync(join(dir, "second.log"), "utf8")
