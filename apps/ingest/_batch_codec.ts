@@ -1,3 +1,5 @@
+import type { IngestRecord } from "./record.ts";
+
 /**
  * A batch of Kafka messages packed into transferable typed arrays, so it crosses to the
  * producer thread without a structured clone of thousands of objects: one byte array holds
@@ -19,18 +21,11 @@ export interface PackedBatch {
   dlqHeaders: [index: number, headers: Record<string, string>][];
 }
 
-/** What the packer reads of a record (an `IngestRecord`). */
-export interface Packable {
-  kind: "raw" | "dlq";
-  /** Text is packed as UTF-8. */
-  value: string | Uint8Array;
-  /** The UTF-8 size of `value`. */
-  valueBytes: number;
-  key: string | undefined;
-  partition: number;
-  headers: Record<string, string> | undefined;
-  receivedAt: number;
-}
+/** What the packer reads of an `IngestRecord`. */
+export type Packable = Pick<
+  IngestRecord,
+  "kind" | "value" | "valueBytes" | "key" | "partition" | "headers" | "receivedAt"
+>;
 
 /** One unpacked message: what every Kafka client needs, keys and values as views. */
 export interface UnpackedMessage {
