@@ -1,4 +1,4 @@
-import { isRsvp, type Rsvp } from "../../modules/rsvp/mod.ts";
+import { decodeUtf8, isRsvp, type Rsvp } from "../../modules/rsvp/mod.ts";
 
 /** The fields of one RSVP the stream counts by. */
 export interface Extracted {
@@ -91,8 +91,6 @@ export function profileOf(rsvp: Rsvp): Profile {
   };
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 /**
  * Reads the fields the stream counts by from the raw bytes, after the same schema check ingest
  * ran (`isRsvp` of `modules/rsvp`, a fraction of a microsecond), so a message another producer
@@ -102,9 +100,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * an RSVP.
  */
 export function extractRsvp(bytes: Uint8Array, cache?: ProfileCache): Extracted | undefined {
+  const text = decodeUtf8(bytes);
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(decoder.decode(bytes));
+    json = JSON.parse(text);
   } catch {
     return undefined;
   }

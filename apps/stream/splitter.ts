@@ -23,11 +23,12 @@ const LOAD_RETRY_MS = 500;
 const COMMIT_INTERVAL_MS = 1000;
 /**
  * Fetch sizes of the raw consumer. kafkajs fetches one response at a time and processes it
- * before the next; with its defaults (1 MiB per partition, 10 MiB per fetch) catching up is
- * bound by round trips (57,000 records/s read alone here, against 203,000 with these).
+ * before the next, and copies each response into one buffer: larger fetches save round trips,
+ * smaller ones the copying (read alone here: 215,000 records/s at 8 MiB per partition and 48
+ * MiB per fetch, 4.2 µs of CPU per record at 1 or 2 MiB; 1 MiB is kafkajs's default).
  */
-const FETCH_BYTES_PER_PARTITION_MAX = 8 * 1024 * 1024;
-const FETCH_BYTES_MAX = 48 * 1024 * 1024;
+const FETCH_BYTES_PER_PARTITION_MAX = 2 * 1024 * 1024;
+const FETCH_BYTES_MAX = 12 * 1024 * 1024;
 /** A partition further behind than this many records keeps no live deltas (catch-up). */
 const LIVE_LAG_RECORDS_MAX = 5000;
 

@@ -5,5 +5,6 @@
  * @module
  */
 export { isRsvp } from "./_is_rsvp.ts";
+export { decodeUtf8 } from "./_utf8.ts";
 export * from "./parse.ts";
 export * from "./schema.ts";

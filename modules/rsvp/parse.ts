@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { isRsvp } from "./_is_rsvp.ts";
+import { decodeUtf8 } from "./_utf8.ts";
 import { type Rsvp, rsvpSchema } from "./schema.ts";
 
 /** Why a message was rejected; also the `reason` header on the dead-letter topic. */
@@ -41,8 +42,6 @@ export interface ParseOptions {
 
 export const PARSE_BYTES_MAX_DEFAULT = 64 * 1024;
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 function reject(reason: RejectReason, message: string): Rejection {
   return { ok: false, reason, message };
 }
@@ -72,11 +71,9 @@ export function parse(input: Uint8Array | string, options: ParseOptions = {}): P
     if (input.byteLength > bytesMax) {
       return reject("too-large", `message is ${input.byteLength} bytes; limit ${bytesMax}`);
     }
-    try {
-      text = decoder.decode(input);
-    } catch {
-      return reject("not-utf8", "message is not valid UTF-8");
-    }
+    const decoded = decodeUtf8(input);
+    if (decoded === undefined) return reject("not-utf8", "message is not valid UTF-8");
+    text = decoded;
   }
   let value: unknown;
   try {
