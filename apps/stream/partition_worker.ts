@@ -1,14 +1,8 @@
 import type { TimeBasis } from "../../modules/config/mod.ts";
 import { EventClock } from "../../modules/window/mod.ts";
+import { InternedKeys } from "./interned_keys.ts";
 import { extractRsvp, type Profile, ProfileCache } from "./profile.ts";
-import {
-  bump,
-  COUNT,
-  type GeoTuple,
-  type LabelFilter,
-  SlotBuilder,
-  type SlotData,
-} from "./slot_data.ts";
+import { bump, COUNT, type GeoTuple, SlotBuilder, type SlotData } from "./slot_data.ts";
 
 /** Options for {@linkcode PartitionWorker}. */
 export interface PartitionWorkerOptions {
@@ -63,15 +57,6 @@ interface Placement {
   profile: Profile;
 }
 
-/** A label as last sent: its slot and parts. */
-interface SentLabel {
-  slot: number;
-  a: string;
-  b: string;
-  c: string;
-  d: string;
-}
-
 /** Counters since the worker started (for logs and metrics). */
 export interface WorkerCounters {
   records: number;
@@ -114,8 +99,8 @@ export class PartitionWorker {
   #restoreMaxTime: number | undefined;
   #closedThrough = Number.NEGATIVE_INFINITY;
   #profiles = new ProfileCache();
-  /** Per dimension (events, topics, groups): the last label sent per key, and when. */
-  #labelsSent: Map<string, SentLabel>[] = [new Map(), new Map(), new Map()];
+  /** Keys, interned once per profile; they carry the label last sent for each key. */
+  #interned = new InternedKeys();
   /**
    * Whether live (provisional) deltas are kept. The Kafka side turns them off while the
    * partition is far behind: snapshots of a catch-up are stale anyway, and keeping them
@@ -263,7 +248,7 @@ export class PartitionWorker {
   #builder(map: Map<number, SlotBuilder>, slot: number): SlotBuilder {
     let builder = map.get(slot);
     if (builder === undefined) {
-      builder = new SlotBuilder(this.#options);
+      builder = new SlotBuilder(this.#options, this.#interned);
       map.set(slot, builder);
     }
     return builder;
@@ -290,7 +275,10 @@ export class PartitionWorker {
       this.#open.delete(slot);
       this.#live.delete(slot);
       // Labels are filtered even when nothing is sent, so a replay rebuilds the same memory.
-      const data = builder.toData(this.#labelFilter(slot));
+      const data = builder.toData({
+        slot,
+        resendSlots: labelResendSlots(this.#options.windowSlots),
+      });
       if (emit) this.#closed.push({ slot, data });
     }
     // A placement at or before end - windowSlots can no longer match a repeat.
@@ -305,37 +293,6 @@ export class PartitionWorker {
     for (const slot of this.#firstOffsets.keys()) {
       if (slot <= horizon) this.#firstOffsets.delete(slot);
     }
-  }
-
-  /**
-   * Sends a label when this partition did not send the same text in the last
-   * `labelResendSlots` slots: enough for the merger, which re-reads that much more than its
-   * window after a restart, and a fraction of the bytes (labels are half of a slot otherwise).
-   */
-  #labelFilter(slot: number): LabelFilter {
-    const resend = labelResendSlots(this.#options.windowSlots);
-    if (slot % resend === 0) {
-      for (const sent of this.#labelsSent) {
-        for (const [key, entry] of sent) if (entry.slot <= slot - resend) sent.delete(key);
-      }
-    }
-    return (dim, key, a, b = "", c = "", d = "") => {
-      const sent = this.#labelsSent[dim] as Map<string, SentLabel>;
-      const entry = sent.get(key);
-      if (entry === undefined) {
-        sent.set(key, { slot, a, b, c, d });
-        return true;
-      }
-      const same = entry.a === a && entry.b === b && entry.c === c && entry.d === d;
-      if (same && entry.slot > slot - resend) return false;
-      // Updated in place: this runs for every label of every closed slot.
-      entry.slot = slot;
-      entry.a = a;
-      entry.b = b;
-      entry.c = c;
-      entry.d = d;
-      return true;
-    };
   }
 
   /** Takes the closed slots queued since the last call, oldest first. */

@@ -1,4 +1,5 @@
 import { decodeUtf8, isRsvp, type Rsvp } from "../../modules/rsvp/mod.ts";
+import type { ProfileKeys } from "./interned_keys.ts";
 
 /** The fields of one RSVP the stream counts by. */
 export interface Extracted {
@@ -32,6 +33,8 @@ export interface Profile {
   /** The venue's location, else the group's; `NaN` when both are (0, 0). */
   lat: number;
   lon: number;
+  /** The keys as the partition worker holding the profile interned them. */
+  keys: ProfileKeys | undefined;
 }
 
 /** The city key of a group: `country/city`. */
@@ -88,6 +91,7 @@ export function profileOf(rsvp: Rsvp): Profile {
     topicNames,
     lat,
     lon,
+    keys: undefined,
   };
 }
 

@@ -38,7 +38,11 @@ describe("decodeUtf8()", () => {
 
   test("gives a fatal decoder's verdict on valid text with bytes changed", () => {
     const mutated = fc
-      .tuple(fc.string({ unit: "binary", minLength: 1, maxLength: 40 }), fc.nat(), fc.integer({ min: 0, max: 255 }))
+      .tuple(
+        fc.string({ unit: "binary", minLength: 1, maxLength: 40 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+      )
       .map(([text, at, byte]) => {
         const bytes = new TextEncoder().encode(text);
         bytes[at % bytes.length] = byte;
