@@ -27,8 +27,8 @@ const COMMIT_INTERVAL_MS = 1000;
  * smaller ones the copying (read alone here: 215,000 records/s at 8 MiB per partition and 48
  * MiB per fetch, 4.2 µs of CPU per record at 1 or 2 MiB; 1 MiB is kafkajs's default).
  */
-const FETCH_BYTES_PER_PARTITION_MAX = 2 * 1024 * 1024;
-const FETCH_BYTES_MAX = 12 * 1024 * 1024;
+export const FETCH_BYTES_PER_PARTITION_MAX = 2 * 1024 * 1024;
+export const FETCH_BYTES_MAX = 12 * 1024 * 1024;
 /** A partition further behind than this many records keeps no live deltas (catch-up). */
 const LIVE_LAG_RECORDS_MAX = 5000;
 

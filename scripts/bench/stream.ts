@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { Kafka, Message } from "kafkajs";
-import { type Env, kafkaConfig, PROJECT_ROOT } from "../../modules/config/mod.ts";
+import { type Env, kafkaConfig, PROJECT_ROOT, streamConfig } from "../../modules/config/mod.ts";
 import { createKafka, ensureTopics } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { parseStats, type Stats } from "../../modules/stats/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
-import { syntheticFile } from "./_support.ts";
+import { cpuSeconds, syntheticFile } from "./_support.ts";
 
 const PARTITIONS = 6;
 /** A run that has not finished by then is reported as failed rather than waited on. */
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     emit: { type: "string", default: "1000,100" },
     "skip-throughput": { type: "boolean", default: false },
     "skip-latency": { type: "boolean", default: false },
+    floor: { type: "boolean", default: false },
   },
 });
 
@@ -128,11 +129,57 @@ const readers: string[] = [];
 
 const covered = (stats: Stats) => stats.progress.partitions.reduce((sum, p) => sum + p.offset, 0);
 
+/**
+ * The floor under the stream on the same topic: `_stream_floor.ts` reads it with as many
+ * kafkajs consumer threads as the stream has, first only reading, then also decoding and
+ * checking every record as stage one does; RSVPs/s and CPU per record (the process's).
+ */
+async function floor(rawTopic: string, records: number) {
+  const threads = Math.max(1, streamConfig().threads);
+  for (const parse of [false, true]) {
+    const started = performance.now();
+    const child = Bun.spawn(
+      [
+        bun,
+        join(PROJECT_ROOT, "scripts/bench/_stream_floor.ts"),
+        rawTopic,
+        String(records),
+        String(threads),
+        ...(parse ? ["--parse"] : []),
+      ],
+      { cwd: PROJECT_ROOT, stdout: "pipe", stderr: "inherit" },
+    );
+    let cpu = 0;
+    const sampler = setInterval(() => {
+      cpu = Math.max(cpu, cpuSeconds(child.pid));
+    }, 100);
+    const output = await new Response(child.stdout).text();
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    await child.exited;
+    const { read, rsvps } = JSON.parse(output) as { read: number; rsvps: number };
+    console.log(
+      JSON.stringify({
+        bench: "stream-floor",
+        step: parse ? "read + decode + JSON.parse + isRsvp" : "read",
+        records: read,
+        rsvps,
+        threads,
+        seconds,
+        rsvpsPerSecond: Math.round(read / seconds),
+        cpuMicrosPerRsvp: Number(((cpu * 1e6) / read).toFixed(1)),
+        load1: loadavg()[0],
+      }),
+    );
+  }
+}
+
 async function throughput(kafka: Kafka, records: number, instances: number) {
   const file = syntheticFile(records);
   const rawTopic = uniqueName("bench.stream-raw");
   await ensureTopics(kafka, [{ name: rawTopic, partitions: PARTITIONS }], 1);
   const produceRate = await load(kafka, rawTopic, file, records);
+  if (values.floor) await floor(rawTopic, records);
   const env = deployment(rawTopic, 1000);
   const started = Date.now();
   let at10 = 0;
@@ -145,8 +192,14 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
     if (done === 0 && n >= records) done = at;
   });
   const processes = Array.from({ length: instances }, () => spawnStream(env));
+  // CPU of the stream processes (every thread), sampled until the last record is covered.
+  const cpu = new Map<number, number>();
   try {
-    while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) await Bun.sleep(200);
+    while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) {
+      for (const { pid } of processes) cpu.set(pid, Math.max(cpu.get(pid) ?? 0, cpuSeconds(pid)));
+      await Bun.sleep(200);
+    }
+    for (const { pid } of processes) cpu.set(pid, Math.max(cpu.get(pid) ?? 0, cpuSeconds(pid)));
   } finally {
     for (const child of processes) child.kill("SIGTERM");
     await Promise.all(processes.map((child) => child.exited));
@@ -163,6 +216,9 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
       seconds,
       rsvpsPerSecond: Math.round(records / seconds),
       rsvpsPerSecond10to90: Math.round((records * 0.8) / ((at90 - at10) / 1000)),
+      cpuMicrosPerRsvp: Number(
+        (([...cpu.values()].reduce((a, b) => a + b, 0) * 1e6) / records).toFixed(1),
+      ),
       produceRsvpsPerSecond: Math.round(produceRate),
       target: 100_000,
       load1: loadavg()[0],
