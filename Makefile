@@ -61,4 +61,4 @@ reset: setup ## topics, consumer offsets and derived data back to empty (asks fi
 	@RESET_CONFIRM=$(RESET_CONFIRM) $(BUN) scripts/reset.ts
 
 bench: setup ## run the benchmarks in scripts/bench (figures go to docs/benchmarks.md by hand)
-	@for f in scripts/bench/*.ts; do echo "== $$f"; $(BUN) "$$f" || exit 1; done
+	@for f in scripts/bench/[!_]*.ts; do echo "== $$f"; $(BUN) "$$f" || exit 1; done
