@@ -41,7 +41,7 @@ export type GroupLabel = [string, string, string, string];
 /** One partition's contribution to one slot, as it travels on the partials topic. */
 export interface SlotData {
   counts: number[];
-  /** Per dimension, `[key, delta]` added in this slot. */
+  /** Per dimension, `[key, delta]` added in this slot (keys that net to zero left out). */
   keys: [string, number][][];
   /** Contributions taken back from earlier slots by repeats in this slot. */
   removes: { slot: number; yes: number; no: number; keys: [string, number][][] }[];

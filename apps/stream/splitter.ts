@@ -24,8 +24,8 @@ const COMMIT_INTERVAL_MS = 1000;
 /**
  * Fetch sizes of the raw consumer. kafkajs fetches one response at a time and processes it
  * before the next, and copies each response into one buffer: larger fetches save round trips,
- * smaller ones the copying (read alone here: 215,000 records/s at 8 MiB per partition and 48
- * MiB per fetch, 4.2 µs of CPU per record at 1 or 2 MiB; 1 MiB is kafkajs's default).
+ * smaller ones copying (read alone here, one consumer: 5.6 µs of CPU per record and 215,000
+ * records/s at 8 MiB per partition and 48 MiB per fetch; 4.2 µs and 265,000/s at 2 and 12).
  */
 export const FETCH_BYTES_PER_PARTITION_MAX = 2 * 1024 * 1024;
 export const FETCH_BYTES_MAX = 12 * 1024 * 1024;
