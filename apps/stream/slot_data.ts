@@ -201,7 +201,8 @@ export class SlotBuilder {
    * The message form: plain arrays and records. With a `policy`, a label travels only when
    * the worker did not send the same text recently (and it is then remembered as sent);
    * without one, every label does. An event's and a group's label are those of the RSVP that
-   * added it last; a topic's name, of the first.
+   * added it last; a topic's name, of the first. Called once per builder: summing the keys is
+   * when keys past the bound are counted as overflow.
    */
   toData(policy?: LabelPolicy): SlotData {
     const overflow = (count: number) => bump(this.counts, COUNT.overflow, count);
