@@ -1,4 +1,4 @@
-/** What several benchmarks need: the synthetic input, a free port, a process's CPU time. */
+/** What several benchmarks need: the synthetic input, a free port, processes' CPU time. */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,4 +44,25 @@ export function cpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Watches the CPU time of processes while they run: sampled every 100 ms, each process's last
+ * reading kept (a process that has exited reads 0). `stop()` samples once more and gives the
+ * sum, in seconds.
+ */
+export function cpuWatch(pids: number[]): { stop(): number } {
+  const seconds = new Map<number, number>();
+  const sample = () => {
+    for (const pid of pids) seconds.set(pid, Math.max(seconds.get(pid) ?? 0, cpuSeconds(pid)));
+  };
+  // Never what keeps a benchmark alive when it fails half-way.
+  const timer = setInterval(sample, 100).unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return [...seconds.values()].reduce((sum, s) => sum + s, 0);
+    },
+  };
 }

@@ -10,7 +10,7 @@ import { createKafka, ensureTopics } from "../../modules/kafka/mod.ts";
 import { createLogger } from "../../modules/log/mod.ts";
 import { parseStats, type Stats } from "../../modules/stats/mod.ts";
 import { servicesUp, uniqueName } from "../../modules/testing/mod.ts";
-import { cpuSeconds, syntheticFile } from "./_support.ts";
+import { cpuWatch, syntheticFile } from "./_support.ts";
 
 const PARTITIONS = 6;
 /** A run that has not finished by then is reported as failed rather than waited on. */
@@ -149,13 +149,10 @@ async function floor(rawTopic: string, records: number) {
       ],
       { cwd: PROJECT_ROOT, stdout: "pipe", stderr: "inherit" },
     );
-    let cpu = 0;
-    const sampler = setInterval(() => {
-      cpu = Math.max(cpu, cpuSeconds(child.pid));
-    }, 100);
+    const watch = cpuWatch([child.pid]);
     const output = await new Response(child.stdout).text();
     const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
+    const cpu = watch.stop();
     await child.exited;
     const { read, rsvps } = JSON.parse(output) as { read: number; rsvps: number };
     console.log(
@@ -192,15 +189,13 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
     if (done === 0 && n >= records) done = at;
   });
   const processes = Array.from({ length: instances }, () => spawnStream(env));
-  // CPU of the stream processes (every thread), sampled until the last record is covered.
-  const cpu = new Map<number, number>();
+  // CPU of the stream processes (every thread) until the last record is covered.
+  const watch = cpuWatch(processes.map((child) => child.pid));
+  let cpu = 0;
   try {
-    while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) {
-      for (const { pid } of processes) cpu.set(pid, Math.max(cpu.get(pid) ?? 0, cpuSeconds(pid)));
-      await Bun.sleep(200);
-    }
-    for (const { pid } of processes) cpu.set(pid, Math.max(cpu.get(pid) ?? 0, cpuSeconds(pid)));
+    while (done === 0 && Date.now() - started < RUN_TIMEOUT_MS) await Bun.sleep(200);
   } finally {
+    cpu = watch.stop();
     for (const child of processes) child.kill("SIGTERM");
     await Promise.all(processes.map((child) => child.exited));
   }
@@ -216,9 +211,7 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
       seconds,
       rsvpsPerSecond: Math.round(records / seconds),
       rsvpsPerSecond10to90: Math.round((records * 0.8) / ((at90 - at10) / 1000)),
-      cpuMicrosPerRsvp: Number(
-        (([...cpu.values()].reduce((a, b) => a + b, 0) * 1e6) / records).toFixed(1),
-      ),
+      cpuMicrosPerRsvp: Number(((cpu * 1e6) / records).toFixed(1)),
       produceRsvpsPerSecond: Math.round(produceRate),
       target: 100_000,
       load1: loadavg()[0],
