@@ -1,0 +1,114 @@
+/**
+ * The stream's native fast path over raw RSVPs (`native/rsvp_scan.c`), loaded through bun:ffi.
+ *
+ * The C source is built once per version into `.cache/native/` with the machine's `gcc -O2`
+ * (about 0.3 s; `make setup` does it ahead); without gcc, Bun's built-in TinyCC compiles the
+ * same source in memory at start-up (slower code, same answers).
+ */
+
+import { cc, dlopen, FFIType, type Pointer } from "bun:ffi";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PROJECT_ROOT } from "../../modules/config/mod.ts";
+
+const SOURCE = join(import.meta.dir, "native", "rsvp_scan.c");
+
+const SYMBOLS = {
+  rsvp_scan: { args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  rsvp_cache_new: { args: [FFIType.i32], returns: FFIType.ptr },
+  rsvp_cache_clear: { args: [FFIType.ptr], returns: FFIType.void },
+  rsvp_cache_free: { args: [FFIType.ptr], returns: FFIType.void },
+  rsvp_cache_put: { args: [FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+} as const;
+
+/** What {@linkcode RsvpScanner.scan} found. */
+export const SCAN = {
+  /** Not sure it is an RSVP, or of an unusual shape: take the exact path. */
+  unknown: -1,
+  /** An RSVP whose event, group and venue bytes are not cached: `put` them after the exact path. */
+  newKey: 0,
+  /** An RSVP whose profile is cached: `out[3]`. */
+  cached: 1,
+} as const;
+
+/**
+ * One native scanner with its cache of profile keys (an event's tokens, its group's and venue's
+ * bytes), for one thread. `out` holds the last scan's rsvp_id, mtime, yes (1 or 0) and profile
+ * index.
+ */
+export interface RsvpScanner {
+  readonly compiler: Compiler;
+  readonly out: Float64Array;
+  scan(bytes: Uint8Array): number;
+  /** Stores the key of the record last scanned as `newKey` (these `bytes`) under `profile`. */
+  put(bytes: Uint8Array, profile: number): boolean;
+  clear(): void;
+}
+
+/** Where the shared object of the current source lives (named by the source's hash). */
+export function sharedObjectPath(): string {
+  const hash = createHash("sha256").update(readFileSync(SOURCE)).digest("hex").slice(0, 16);
+  return join(PROJECT_ROOT, ".cache", "native", `rsvp_scan-${hash}.so`);
+}
+
+/** Builds the shared object with gcc unless it exists; the error when gcc is missing or fails. */
+export function buildSharedObject(): { path: string } | { error: string } {
+  const path = sharedObjectPath();
+  if (existsSync(path)) return { path };
+  mkdirSync(dirname(path), { recursive: true });
+  // Built under a unique name and renamed, so threads starting together never load half a file.
+  const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const result = spawnSync("gcc", ["-O2", "-shared", "-fPIC", "-o", partial, SOURCE], {
+    encoding: "utf8",
+  });
+  if (result.error !== undefined) return { error: `gcc: ${result.error.message}` };
+  if (result.status !== 0) return { error: `gcc: ${result.stderr.trim()}` };
+  renameSync(partial, path);
+  return { path };
+}
+
+/** Which compiler built the library: gcc (a shared object in `.cache/native/`) or TinyCC. */
+export type Compiler = "gcc" | "tinycc";
+type Library = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
+const libraries = new Map<Compiler | "default", { symbols: Library; compiler: Compiler }>();
+
+/** The library: gcc's build when gcc works, else TinyCC's (or the one asked for, in tests). */
+function load(want?: Compiler): { symbols: Library; compiler: Compiler } {
+  const known = libraries.get(want ?? "default");
+  if (known !== undefined) return known;
+  const built = want === "tinycc" ? { error: "TinyCC asked for" } : buildSharedObject();
+  if (want === "gcc" && "error" in built) throw new Error(built.error);
+  const library =
+    "path" in built
+      ? { symbols: dlopen(built.path, SYMBOLS).symbols, compiler: "gcc" as const }
+      : {
+          symbols: cc({ source: SOURCE, symbols: SYMBOLS }).symbols as Library,
+          compiler: "tinycc" as const,
+        };
+  libraries.set(want ?? "default", library);
+  return library;
+}
+
+/** Native caches are freed when their scanner is collected. */
+const caches = new FinalizationRegistry<{ cache: Pointer; free: (cache: Pointer) => void }>(
+  ({ cache, free }) => free(cache),
+);
+
+/** A scanner whose cache holds up to `entries` keys (the library loads on first use). */
+export function rsvpScanner(entries: number, compiler?: Compiler): RsvpScanner {
+  const { symbols, compiler: built } = load(compiler);
+  const cache = symbols.rsvp_cache_new(entries) as Pointer | null;
+  if (cache === null) throw new Error(`Cannot allocate a native RSVP cache of ${entries} keys`);
+  const out = new Float64Array(4);
+  const scanner: RsvpScanner = {
+    compiler: built,
+    out,
+    scan: (bytes) => symbols.rsvp_scan(cache, bytes, bytes.length, out),
+    put: (bytes, profile) => symbols.rsvp_cache_put(cache, bytes, profile) >= 0,
+    clear: () => symbols.rsvp_cache_clear(cache),
+  };
+  caches.register(scanner, { cache, free: (c) => symbols.rsvp_cache_free(c) });
+  return scanner;
+}
