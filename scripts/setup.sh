@@ -82,4 +82,13 @@ else
   say "duckdb CLI $("$venv/bin/duckdb" --version | cut -d' ' -f1) and moto $moto_version installed"
 fi
 
+# 5. The stream's native fast path (apps/stream/native/rsvp_scan.c), built with gcc into
+#    .cache/native/ (the stream would build it at its first start otherwise).
+if command -v gcc >/dev/null; then
+  built=$(node_modules/.bin/bun -e 'const m = await import("./apps/stream/rsvp_scan.ts"); const b = m.buildSharedObject(); console.log("path" in b ? b.path : b.error)')
+  say "stream native library: $built"
+else
+  say "no gcc: the stream compiles its native library with Bun's TinyCC at start-up (slower)"
+fi
+
 say "done"

@@ -5,6 +5,7 @@ import type { Logger } from "../../modules/log/mod.ts";
 import { Registry } from "../../modules/metrics/mod.ts";
 import { compressionType, ensurePartialsTopic, partitionCount } from "./kafka_io.ts";
 import { MergeStage } from "./merge_stage.ts";
+import { nativeBuild } from "./rsvp_scan.ts";
 import { Splitter } from "./splitter.ts";
 import { SplitterThreads } from "./splitter_threads.ts";
 
@@ -115,6 +116,8 @@ export async function startStream(options: StreamOptions): Promise<StreamProcess
     slotMs: stream.slotMs,
     emitMs: stream.emitMs,
     threads: stream.threads,
+    // The native fast path's build: gcc's shared object, or TinyCC's when gcc is missing.
+    native: nativeBuild(),
   });
   return {
     metrics,

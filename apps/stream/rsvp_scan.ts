@@ -57,7 +57,11 @@ export function sharedObjectPath(): string {
 export function buildSharedObject(): { path: string } | { error: string } {
   const path = sharedObjectPath();
   if (existsSync(path)) return { path };
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    return { error: `cannot create ${dirname(path)}: ${(error as Error).message}` };
+  }
   // Built under a unique name and renamed, so threads starting together never load half a file.
   const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   const result = spawnSync("gcc", ["-O2", "-shared", "-fPIC", "-o", partial, SOURCE], {
@@ -72,10 +76,25 @@ export function buildSharedObject(): { path: string } | { error: string } {
 /** Which compiler built the library: gcc (a shared object in `.cache/native/`) or TinyCC. */
 export type Compiler = "gcc" | "tinycc";
 type Library = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
-const libraries = new Map<Compiler | "default", { symbols: Library; compiler: Compiler }>();
+interface Loaded {
+  symbols: Library;
+  compiler: Compiler;
+  /** Why gcc's build was not used. */
+  why?: string;
+}
+const libraries = new Map<Compiler | "default", Loaded>();
+
+/**
+ * How the stream's native library is built on this machine (it is built now if need be), for
+ * the start-up log: `gcc`, or `tinycc` and why gcc's build was not used.
+ */
+export function nativeBuild(): { compiler: Compiler; why?: string } {
+  const { compiler, why } = load();
+  return why === undefined ? { compiler } : { compiler, why };
+}
 
 /** The library: gcc's build when gcc works, else TinyCC's (or the one asked for, in tests). */
-function load(want?: Compiler): { symbols: Library; compiler: Compiler } {
+function load(want?: Compiler): Loaded {
   const known = libraries.get(want ?? "default");
   if (known !== undefined) return known;
   const built = want === "tinycc" ? { error: "TinyCC asked for" } : buildSharedObject();
@@ -86,6 +105,7 @@ function load(want?: Compiler): { symbols: Library; compiler: Compiler } {
       : {
           symbols: cc({ source: SOURCE, symbols: SYMBOLS }).symbols as Library,
           compiler: "tinycc" as const,
+          why: built.error,
         };
   libraries.set(want ?? "default", library);
   return library;

@@ -26,6 +26,10 @@ const { values } = parseArgs({
   options: {
     records: { type: "string", default: "1000000" },
     instances: { type: "string", default: "1,3" },
+    // received_at spacing of the loaded records, in RSVPs per second of ingest time: 50,000
+    // (what ingest at its target rate writes) and 1,000 (a backlog of real-time traffic, so a
+    // million records close 1,000 one-second windows).
+    "ingest-rates": { type: "string", default: "50000,1000" },
     "latency-seconds": { type: "string", default: "20" },
     emit: { type: "string", default: "1000,100" },
     "skip-throughput": { type: "boolean", default: false },
@@ -48,15 +52,24 @@ function rawMessage(line: string, receivedAt: number): Message & { partition: nu
   };
 }
 
-/** Loads the first `records` lines of the file into the topic, `received_at` 1 ms apart. */
-async function load(kafka: Kafka, topic: string, file: string, records: number): Promise<number> {
+/**
+ * Loads the first `records` lines of the file into the topic, `received_at` at `ingestRate`
+ * RSVPs per second, ending now.
+ */
+async function load(
+  kafka: Kafka,
+  topic: string,
+  file: string,
+  records: number,
+  ingestRate: number,
+): Promise<number> {
   const producer = kafka.producer({
     idempotent: false,
     maxInFlightRequests: PRODUCE_CALLS_IN_FLIGHT,
   });
   await producer.connect();
   const started = performance.now();
-  const base = Date.now() - records;
+  const base = Date.now() - Math.ceil((records * 1000) / ingestRate);
   let batch: Message[] = [];
   let count = 0;
   const inFlight = new Set<Promise<unknown>>();
@@ -70,7 +83,7 @@ async function load(kafka: Kafka, topic: string, file: string, records: number):
   };
   for await (const line of createInterface({ input: createReadStream(file) })) {
     if (line === "") continue;
-    batch.push(rawMessage(line, base + count));
+    batch.push(rawMessage(line, base + Math.floor((count * 1000) / ingestRate)));
     if (++count === records) break;
     if (batch.length === PRODUCE_BATCH_RECORDS) await send();
   }
@@ -171,11 +184,11 @@ async function floor(rawTopic: string, records: number) {
   }
 }
 
-async function throughput(kafka: Kafka, records: number, instances: number) {
+async function throughput(kafka: Kafka, records: number, instances: number, ingestRate: number) {
   const file = syntheticFile(records);
   const rawTopic = uniqueName("bench.stream-raw");
   await ensureTopics(kafka, [{ name: rawTopic, partitions: PARTITIONS }], 1);
-  const produceRate = await load(kafka, rawTopic, file, records);
+  const produceRate = await load(kafka, rawTopic, file, records, ingestRate);
   if (values.floor) await floor(rawTopic, records);
   const env = deployment(rawTopic, 1000);
   const started = Date.now();
@@ -207,6 +220,7 @@ async function throughput(kafka: Kafka, records: number, instances: number) {
       bench: "stream-throughput",
       records,
       instances,
+      ingestRate,
       finished: done !== 0,
       seconds,
       rsvpsPerSecond: Math.round(records / seconds),
@@ -328,8 +342,11 @@ async function cleanUp(kafka: Kafka, env: Env, rawTopic: string): Promise<void> 
 servicesUp("kafka");
 const kafka = createKafka(kafkaConfig(), { clientSuffix: "bench-stream", logger: quiet });
 if (!values["skip-throughput"]) {
-  for (const instances of (values.instances as string).split(",").map(Number)) {
-    await throughput(kafka, Number(values.records), instances);
+  for (const ingestRate of (values["ingest-rates"] as string).split(",").map(Number)) {
+    if (!(ingestRate > 0)) throw new Error(`--ingest-rates: not a positive rate: ${ingestRate}`);
+    for (const instances of (values.instances as string).split(",").map(Number)) {
+      await throughput(kafka, Number(values.records), instances, ingestRate);
+    }
   }
 }
 if (!values["skip-latency"]) {
