@@ -10,31 +10,34 @@ import type { ReferenceFinal, ReferenceRecord } from "./_reference.ts";
 /** The raw topic's partitions in the tests (as in production). */
 export const TEST_PARTITIONS = 6;
 
+/** Every non-empty line of the recorded files, in file order (the truncated one included). */
+export function recordedLines(): string[] {
+  const dir = pathsConfig().rsvpDataDir;
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".jsonl"))
+    .sort()
+    .flatMap((file) => readFileSync(join(dir, file), "utf8").split("\n"))
+    .filter((line) => line.trim() !== "");
+}
+
 /**
  * Every complete record of the recorded files, in file order, as raw records: partition by
  * `group_id`, offsets per partition, and a synthetic, deterministic `received_at` spaced
  * `spacingMs` apart from `base`. The one truncated line (which `parse` rejects) is skipped.
  */
 export function recordedRecords(spacingMs: number, base = 1_600_000_000_000): ReferenceRecord[] {
-  const dir = pathsConfig().rsvpDataDir;
-  const files = readdirSync(dir)
-    .filter((name) => name.endsWith(".jsonl"))
-    .sort();
   const offsets = new Array(TEST_PARTITIONS).fill(0);
   const records: ReferenceRecord[] = [];
-  for (const file of files) {
-    for (const line of readFileSync(join(dir, file), "utf8").split("\n")) {
-      if (line.trim() === "") continue;
-      const result = parse(line);
-      if (!result.ok) continue;
-      const partition = result.rsvp.group.group_id % TEST_PARTITIONS;
-      records.push({
-        partition,
-        offset: offsets[partition]++,
-        receivedAt: base + records.length * spacingMs,
-        text: line,
-      });
-    }
+  for (const line of recordedLines()) {
+    const result = parse(line);
+    if (!result.ok) continue;
+    const partition = result.rsvp.group.group_id % TEST_PARTITIONS;
+    records.push({
+      partition,
+      offset: offsets[partition]++,
+      receivedAt: base + records.length * spacingMs,
+      text: line,
+    });
   }
   return records;
 }

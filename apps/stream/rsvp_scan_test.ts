@@ -1,17 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
-import { pathsConfig } from "../../modules/config/mod.ts";
+import { recordedLines } from "./_testing.ts";
 import { type Extracted, ProfileCache } from "./profile.ts";
 import type { Compiler } from "./rsvp_scan.ts";
 
-const dataDir = pathsConfig().rsvpDataDir;
-const recorded = readdirSync(dataDir)
-  .filter((name) => name.endsWith(".jsonl"))
-  .sort()
-  .flatMap((file) => readFileSync(join(dataDir, file), "utf8").split("\n"))
-  .filter((line) => line.trim() !== "");
+const recorded = recordedLines();
 const encode = (text: string) => new TextEncoder().encode(text);
 /** The recorded RSVPs that are RSVPs (all but the truncated line). */
 const records = recorded.filter((line) =>
