@@ -121,6 +121,11 @@ export class PartitionWorker {
     if (this.#nextOffset >= this.#replayUntil) this.#finishReplay();
   }
 
+  /** Frees the native cache of its profile keys; records after this take the exact path. */
+  close(): void {
+    this.#profiles.close();
+  }
+
   /** Whether the worker is still re-reading records it processed before a restart. */
   get replaying(): boolean {
     return this.#nextOffset < this.#replayUntil;

@@ -171,6 +171,13 @@ export class ProfileCache {
       options.native === false ? undefined : rsvpScanner(this.#keysMax, options.compiler);
   }
 
+  /** Frees the native cache; later records take the exact path. */
+  close(): void {
+    this.#native?.close();
+    this.#native = undefined;
+    this.#profiles = [];
+  }
+
   /**
    * {@linkcode extractRsvp} with this cache. The native scan (`native/rsvp_scan.c`) reads id,
    * mtime and response and finds the event, group and venue; when their bytes equal those of a

@@ -9,7 +9,7 @@
 import { cc, dlopen, FFIType, type Pointer } from "bun:ffi";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../modules/config/mod.ts";
 
@@ -20,7 +20,10 @@ const SYMBOLS = {
   rsvp_cache_new: { args: [FFIType.i32], returns: FFIType.ptr },
   rsvp_cache_clear: { args: [FFIType.ptr], returns: FFIType.void },
   rsvp_cache_free: { args: [FFIType.ptr], returns: FFIType.void },
-  rsvp_cache_put: { args: [FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  rsvp_cache_put: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.i32, FFIType.i32],
+    returns: FFIType.i32,
+  },
 } as const;
 
 /** What {@linkcode RsvpScanner.scan} found. */
@@ -45,11 +48,20 @@ export interface RsvpScanner {
   /** Stores the key of the record last scanned as `newKey` (these `bytes`) under `profile`. */
   put(bytes: Uint8Array, profile: number): boolean;
   clear(): void;
+  /** Frees the native cache now; `scan` then always says `unknown`. */
+  close(): void;
 }
 
-/** Where the shared object of the current source lives (named by the source's hash). */
+/** gcc's flags for the shared object. */
+const GCC_FLAGS = ["-O2", "-shared", "-fPIC"];
+
+/** Where the shared object lives, named by the hash of the source, flags and platform. */
 export function sharedObjectPath(): string {
-  const hash = createHash("sha256").update(readFileSync(SOURCE)).digest("hex").slice(0, 16);
+  const hash = createHash("sha256")
+    .update(readFileSync(SOURCE))
+    .update(`${GCC_FLAGS.join(" ")} ${process.platform} ${process.arch}`)
+    .digest("hex")
+    .slice(0, 16);
   return join(PROJECT_ROOT, ".cache", "native", `rsvp_scan-${hash}.so`);
 }
 
@@ -64,12 +76,15 @@ export function buildSharedObject(): { path: string } | { error: string } {
   }
   // Built under a unique name and renamed, so threads starting together never load half a file.
   const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  const result = spawnSync("gcc", ["-O2", "-shared", "-fPIC", "-o", partial, SOURCE], {
-    encoding: "utf8",
-  });
+  const result = spawnSync("gcc", [...GCC_FLAGS, "-o", partial, SOURCE], { encoding: "utf8" });
   if (result.error !== undefined) return { error: `gcc: ${result.error.message}` };
   if (result.status !== 0) return { error: `gcc: ${result.stderr.trim()}` };
-  renameSync(partial, path);
+  try {
+    renameSync(partial, path);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    return { error: `cannot rename ${partial}: ${(error as Error).message}` };
+  }
   return { path };
 }
 
@@ -98,20 +113,27 @@ function load(want?: Compiler): Loaded {
   const known = libraries.get(want ?? "default");
   if (known !== undefined) return known;
   const built = want === "tinycc" ? { error: "TinyCC asked for" } : buildSharedObject();
-  if (want === "gcc" && "error" in built) throw new Error(built.error);
-  const library =
-    "path" in built
-      ? { symbols: dlopen(built.path, SYMBOLS).symbols, compiler: "gcc" as const }
-      : {
-          symbols: cc({ source: SOURCE, symbols: SYMBOLS }).symbols as Library,
-          compiler: "tinycc" as const,
-          why: built.error,
-        };
+  let why = "error" in built ? built.error : undefined;
+  let library: Loaded | undefined;
+  if ("path" in built) {
+    try {
+      library = { symbols: dlopen(built.path, SYMBOLS).symbols, compiler: "gcc" };
+    } catch (error) {
+      // A shared object this machine cannot load (a noexec mount, say): TinyCC then.
+      why = `dlopen ${built.path}: ${(error as Error).message}`;
+    }
+  }
+  if (want === "gcc" && library === undefined) throw new Error(why);
+  library ??= {
+    symbols: cc({ source: SOURCE, symbols: SYMBOLS }).symbols as Library,
+    compiler: "tinycc",
+    ...(why === undefined ? {} : { why }),
+  };
   libraries.set(want ?? "default", library);
   return library;
 }
 
-/** Native caches are freed when their scanner is collected. */
+/** Native caches are freed by `close()`, or when their scanner is collected unclosed. */
 const caches = new FinalizationRegistry<{ cache: Pointer; free: (cache: Pointer) => void }>(
   ({ cache, free }) => free(cache),
 );
@@ -122,13 +144,28 @@ export function rsvpScanner(entries: number, compiler?: Compiler): RsvpScanner {
   const cache = symbols.rsvp_cache_new(entries) as Pointer | null;
   if (cache === null) throw new Error(`Cannot allocate a native RSVP cache of ${entries} keys`);
   const out = new Float64Array(4);
+  // Every method holds `state`, the object the finalizer watches: the cache is freed only when
+  // neither the scanner nor any of its methods can be reached, or by `close()`.
+  const state = { open: true };
+  const closed = () => new Error("The native RSVP scanner is closed");
   const scanner: RsvpScanner = {
     compiler: built,
     out,
-    scan: (bytes) => symbols.rsvp_scan(cache, bytes, bytes.length, out),
-    put: (bytes, profile) => symbols.rsvp_cache_put(cache, bytes, profile) >= 0,
-    clear: () => symbols.rsvp_cache_clear(cache),
+    scan: (bytes) =>
+      state.open ? symbols.rsvp_scan(cache, bytes, bytes.length, out) : SCAN.unknown,
+    put: (bytes, profile) =>
+      state.open && symbols.rsvp_cache_put(cache, bytes, bytes.length, profile) >= 0,
+    clear: () => {
+      if (!state.open) throw closed();
+      symbols.rsvp_cache_clear(cache);
+    },
+    close: () => {
+      if (!state.open) return;
+      state.open = false;
+      caches.unregister(state);
+      symbols.rsvp_cache_free(cache);
+    },
   };
-  caches.register(scanner, { cache, free: (c) => symbols.rsvp_cache_free(c) });
+  caches.register(state, { cache, free: (c) => symbols.rsvp_cache_free(c) }, state);
   return scanner;
 }

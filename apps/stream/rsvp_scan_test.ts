@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { recordedLines } from "./_testing.ts";
 import { type Extracted, ProfileCache } from "./profile.ts";
-import type { Compiler } from "./rsvp_scan.ts";
+import { type Compiler, rsvpScanner, SCAN } from "./rsvp_scan.ts";
 
 const recorded = recordedLines();
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -242,5 +242,31 @@ describe("the native fast path (rsvp_scan.c)", () => {
     for (const line of recorded) expectSame(native, encode(line));
     for (const line of recorded) expectSame(native, encode(line));
     expect(native.counters.fast).toBeGreaterThan(0);
+  });
+
+  test("put stores only the record the last scan found new; close frees and falls back", () => {
+    const scanner = rsvpScanner(16);
+    const first = encode(records[0] as string);
+    expect(scanner.scan(first)).toBe(SCAN.newKey);
+    // Bytes of another length than those scanned are refused; then the right ones, once.
+    expect(scanner.put(first.subarray(0, first.length - 1), 0)).toBe(false);
+    expect(scanner.put(first, 7)).toBe(true);
+    expect(scanner.put(first, 7)).toBe(false);
+    expect(scanner.scan(first)).toBe(SCAN.cached);
+    expect(scanner.out[3]).toBe(7);
+    // After a scan that was not "new", put is refused.
+    expect(scanner.put(first, 8)).toBe(false);
+    expect(scanner.scan(encode("not json"))).toBe(SCAN.unknown);
+    expect(scanner.put(first, 8)).toBe(false);
+    scanner.close();
+    expect(scanner.scan(first)).toBe(SCAN.unknown);
+    expect(scanner.put(first, 9)).toBe(false);
+    expect(() => scanner.clear()).toThrow("closed");
+
+    const cache = new ProfileCache();
+    for (const line of records.slice(0, 50)) expectSame(cache, encode(line));
+    cache.close();
+    for (const line of records.slice(0, 50)) expectSame(cache, encode(line));
+    expect(cache.counters.exact).toBe(50);
   });
 });

@@ -124,6 +124,7 @@ export class Splitter {
       this.#o.log.warn("final flush failed", { error });
     });
     await this.#consumer.stop();
+    for (const worker of this.#workers.values()) worker.close();
     await Promise.allSettled([
       this.#consumer.disconnect(),
       this.#producer.disconnect(),
@@ -151,6 +152,8 @@ export class Splitter {
     const owned = new Set(partitions);
     for (const partition of [...this.#workers.keys(), ...this.#loading.keys()]) {
       if (owned.has(partition)) continue;
+      // Its native cache is freed now rather than when the collector finds the worker.
+      this.#workers.get(partition)?.close();
       this.#workers.delete(partition);
       this.#loading.delete(partition);
     }

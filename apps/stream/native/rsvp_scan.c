@@ -418,6 +418,8 @@ typedef struct {
   int32_t last_id, last_id_len, last_name, last_name_len, last_url, last_url_len;
   int32_t last_group, last_group_len, last_venue, last_venue_len;
   uint64_t last_hash;
+  /* The length of the record the last scan accepted without a match; -1 after any other. */
+  int32_t last_len;
 } cache;
 
 typedef struct {
@@ -566,6 +568,8 @@ static int same_bytes(span a, const uint8_t *b, int32_t b_len) {
  */
 int32_t rsvp_scan(void *cache_ptr, const uint8_t *bytes, int32_t len, double *out) {
   cache *cch = cache_ptr;
+  cch->last_len = -1;
+  if (bytes == NULL || len <= 0) return -1;
   scanner s = {bytes, bytes + len};
   rsvp_ctx c;
   memset(&c, 0, sizeof c);
@@ -601,16 +605,19 @@ int32_t rsvp_scan(void *cache_ptr, const uint8_t *bytes, int32_t len, double *ou
   cch->last_group_len = c.group.len;
   cch->last_venue = c.seen_venue ? (int32_t)(c.venue.start - bytes) : 0;
   cch->last_venue_len = c.seen_venue ? c.venue.len : -1;
+  cch->last_len = len;
   return 0;
 }
 
-/* A cache for up to `entries` keys; NULL when out of memory. */
+/* A cache for up to `entries` keys (at most 2^28); NULL when out of memory or too many. */
 void *rsvp_cache_new(int32_t entries) {
+  if (entries < 1 || entries > (1 << 28)) return NULL;
   cache *c = calloc(1, sizeof(cache));
   if (c == NULL) return NULL;
   int32_t capacity = 16;
   while (capacity < entries * 2) capacity *= 2;
   c->capacity = capacity;
+  c->last_len = -1;
   c->slots = calloc((size_t)capacity, sizeof(entry));
   c->hashes = calloc((size_t)capacity, sizeof(uint64_t));
   if (c->slots == NULL || c->hashes == NULL) {
@@ -641,12 +648,15 @@ void rsvp_cache_free(void *cache_ptr) {
 }
 
 /*
- * Stores the key of the record the last rsvp_scan() accepted without a match (`bytes` are that
- * record's) under `profile`, replacing the event's earlier entry. Returns the entries held, or
- * -1 when full (clear first) or out of memory.
+ * Stores the key of the record the last rsvp_scan() accepted without a match (`bytes` and `len`
+ * are that record's) under `profile`, replacing the event's earlier entry. Returns the entries
+ * held, or -1 when the last scan did not return 0 or was of another length, when full (clear
+ * first) or out of memory.
  */
-int32_t rsvp_cache_put(void *cache_ptr, const uint8_t *bytes, int32_t profile) {
+int32_t rsvp_cache_put(void *cache_ptr, const uint8_t *bytes, int32_t len, int32_t profile) {
   cache *c = cache_ptr;
+  if (bytes == NULL || c->last_len < 0 || len != c->last_len) return -1;
+  c->last_len = -1;
   if ((c->used + 1) * 2 > c->capacity) return -1;
   event_ctx e;
   e.id.start = bytes + c->last_id;
