@@ -178,33 +178,7 @@ static int scan_literal(scanner *s, const char *word, int len) {
 }
 
 static int scan_value(scanner *s, int depth);
-
-static int scan_object(scanner *s, int depth) {
-  if (depth > MAX_DEPTH) return -1;
-  s->p++;
-  skip_ws(s);
-  if (s->p < s->end && *s->p == '}') {
-    s->p++;
-    return 0;
-  }
-  for (;;) {
-    int escaped;
-    if (s->p >= s->end || *s->p != '"' || scan_string(s, &escaped) != 0) return -1;
-    skip_ws(s);
-    if (s->p >= s->end || *s->p != ':') return -1;
-    s->p++;
-    if (scan_value(s, depth) != 0) return -1;
-    skip_ws(s);
-    if (s->p >= s->end) return -1;
-    if (*s->p == '}') {
-      s->p++;
-      return 0;
-    }
-    if (*s->p != ',') return -1;
-    s->p++;
-    skip_ws(s);
-  }
-}
+static int scan_object(scanner *s, int depth);
 
 static int scan_array(scanner *s, int depth) {
   if (depth > MAX_DEPTH) return -1;
@@ -253,12 +227,14 @@ static int scan_value(scanner *s, int depth) {
 
 /*
  * Walks the members of the object at s->p (which is '{'), calling `on_member` with each key
- * (raw, unescaped: an escaped key is "do not know") and the scanner at the value, which the
- * callback must consume. Returns 0 when the object is valid and every callback returned 0.
+ * (raw; an escaped key is "do not know" unless `escaped_keys_ok`) and the scanner at the value,
+ * which the callback must consume. Returns 0 when the object is valid and every callback
+ * returned 0.
  */
 typedef int (*member_fn)(void *ctx, const uint8_t *key, int32_t len, scanner *s, int depth);
 
-static int walk_object(scanner *s, int depth, void *ctx, member_fn on_member) {
+static int walk_any_object(scanner *s, int depth, void *ctx, member_fn on_member,
+                           int escaped_keys_ok) {
   if (depth > MAX_DEPTH) return -1;
   s->p++;
   skip_ws(s);
@@ -270,7 +246,7 @@ static int walk_object(scanner *s, int depth, void *ctx, member_fn on_member) {
     int escaped;
     if (s->p >= s->end || *s->p != '"') return -1;
     const uint8_t *key = s->p + 1;
-    if (scan_string(s, &escaped) != 0 || escaped) return -1;
+    if (scan_string(s, &escaped) != 0 || (escaped && !escaped_keys_ok)) return -1;
     int32_t len = (int32_t)(s->p - 1 - key);
     skip_ws(s);
     if (s->p >= s->end || *s->p != ':') return -1;
@@ -287,6 +263,23 @@ static int walk_object(scanner *s, int depth, void *ctx, member_fn on_member) {
     s->p++;
     skip_ws(s);
   }
+}
+
+/* Walks an object whose keys the caller compares: an escaped key is "do not know". */
+static int walk_object(scanner *s, int depth, void *ctx, member_fn on_member) {
+  return walk_any_object(s, depth, ctx, on_member, 0);
+}
+
+static int skip_member(void *ctx, const uint8_t *key, int32_t len, scanner *s, int depth) {
+  (void)ctx;
+  (void)key;
+  (void)len;
+  return scan_value(s, depth);
+}
+
+/* Any object, validated and skipped. */
+static int scan_object(scanner *s, int depth) {
+  return walk_any_object(s, depth, NULL, skip_member, 1);
 }
 
 static int key_is(const uint8_t *key, int32_t len, const char *name) {
