@@ -56,7 +56,7 @@ export interface RsvpScanner {
 const GCC_FLAGS = ["-O2", "-shared", "-fPIC"];
 
 /** Where the shared object lives, named by the hash of the source, flags and platform. */
-export function sharedObjectPath(): string {
+function sharedObjectPath(): string {
   const hash = createHash("sha256")
     .update(readFileSync(SOURCE))
     .update(`${GCC_FLAGS.join(" ")} ${process.platform} ${process.arch}`)
