@@ -102,7 +102,7 @@ export async function kafkaUp(config: ServicesConfig): Promise<string> {
     `-Dlog4j2.configurationFile=${join(config.kafka.dataDir, "log4j2.yaml")}`,
   ];
   if (!existsSync(join(config.kafka.dataDir, "logs", "meta.properties"))) {
-    const clusterId = randomBytes(16).toString("base64url");
+    const clusterId = newClusterId();
     run(
       "java",
       [
@@ -160,4 +160,15 @@ export async function kafkaDown(config: ServicesConfig): Promise<string> {
   return (await stopPid(config.runDir, "kafka", 60_000))
     ? "kafka stopped"
     : "kafka was not running";
+}
+
+/**
+ * A random cluster id in Kafka's form (16 bytes, base64url). Like Kafka's `Uuid.randomUuid()`,
+ * never one starting with "-": the storage tool would read it as an option and fail.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
